@@ -1,0 +1,171 @@
+"""The one typed settings object, read once at start.
+
+Sources, highest priority first: CLI flags (passed as overrides), ``CANDLES_*`` environment
+variables, a ``.env`` file in the working directory, the defaults below. A bad value stops
+the program at start with :class:`ConfigError` naming the setting, the value and what is
+allowed. Secrets are ``SecretStr`` and never printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from candle_core.exceptions import ConfigError, ContractError
+from candle_core.windows import BASE_INTERVAL_US, DEFAULT_INTERVALS, parse_interval
+
+ENV_PREFIX = "CANDLES_"
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "lambda-candles"
+
+
+class CandlesSettings(BaseSettings):
+    """Every setting of every lambda-candles process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", frozen=True, extra="ignore"
+    )
+
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CANDLES_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+        description="Kafka bootstrap servers (host:port,...). Unset: use the local broker "
+        "started by `candles kafka start`. Also read from KAFKA_BOOTSTRAP_SERVERS.",
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="Kafka security.protocol."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None, description="Kafka SASL mechanism, when the protocol is SASL_*."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="Kafka SASL username.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="Kafka SASL password.")
+
+    topic_trades: str = Field(default="trades", description="Input topic of trades.")
+    topic_dlq: str = Field(default="trades.dlq", description="Dead-letter topic (bad records).")
+    topic_late: str = Field(default="trades.late", description="Trades too late for their window.")
+    topic_candles: str = Field(default="candles", description="Final candles (transactional).")
+    topic_live: str = Field(default="candles.live", description="In-progress candles for charts.")
+    topic_speed_state: str = Field(
+        default="candles.speed-state",
+        description="Compacted changelog of the speed layer's open windows (internal).",
+    )
+    trades_partitions: int = Field(
+        default=8, ge=1, le=1024, description="Partitions of the trades topic when created."
+    )
+    replication_factor: int = Field(
+        default=1, ge=1, le=7, description="Replication factor of created topics."
+    )
+
+    intervals: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_INTERVALS,
+        description="Candle intervals, comma-separated (e.g. 1s,10s,1m,5m,1h); must include "
+        "1s, and each must be a whole number of seconds.",
+    )
+    allowed_lateness_ms: int = Field(
+        default=2_000, ge=0, le=3_600_000, description="Watermark = max event time - this."
+    )
+    idle_timeout_ms: int = Field(
+        default=5_000, ge=1, le=3_600_000,
+        description="Close a partition's windows after this much wall-clock idleness.",
+    )
+    max_future_skew_ms: int = Field(
+        default=5_000, ge=0, le=86_400_000,
+        description="Reject trades whose event time is this far after the Kafka timestamp.",
+    )
+
+    kafka_version: str = Field(default="", description="Apache Kafka version for the local "
+                               "broker (empty: the launcher's default).")
+    kafka_cache_dir: Path = Field(
+        default=DEFAULT_CACHE_DIR / "kafka", description="Where the broker jars are cached."
+    )
+    kafka_run_dir: Path = Field(
+        default=Path(".candles") / "kafka", description="Local broker's data, logs and pid."
+    )
+    kafka_port: int = Field(
+        default=0, ge=0, le=65535, description="Local broker port (0: pick a free one)."
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Root of files the pipeline writes.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level."
+    )
+    log_format: Literal["json", "text"] = Field(default="text", description="Log line format.")
+    metrics_port: int = Field(
+        default=9108, ge=0, le=65535, description="Port of /metrics and /healthz (0: off)."
+    )
+
+    @field_validator("intervals", mode="before")
+    @classmethod
+    def _split_intervals(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("intervals")
+    @classmethod
+    def _check_intervals(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            parsed = [parse_interval(label) for label in value]
+        except ContractError as exc:
+            raise ValueError(str(exc)) from None
+        if BASE_INTERVAL_US not in parsed:
+            raise ValueError("must include the 1s base interval")
+        return value
+
+    @property
+    def intervals_us(self) -> tuple[int, ...]:
+        """The configured intervals in microseconds, ascending."""
+        return tuple(sorted({parse_interval(label) for label in self.intervals}))
+
+    @property
+    def allowed_lateness_us(self) -> int:
+        """Allowed lateness in microseconds."""
+        return self.allowed_lateness_ms * 1_000
+
+    @property
+    def max_future_skew_us(self) -> int:
+        """Maximum future skew in microseconds."""
+        return self.max_future_skew_ms * 1_000
+
+    @property
+    def idle_timeout_us(self) -> int:
+        """Idle timeout in microseconds."""
+        return self.idle_timeout_ms * 1_000
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> CandlesSettings:
+    """Build the settings; ``overrides`` (CLI flags) win, ``None`` means "not given".
+
+    Raises :class:`ConfigError` for the first bad value, naming its environment variable.
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return CandlesSettings(**given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        allowed = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(env_name(field), error.get("input"), allowed) from None
+
+
+def masked(settings: CandlesSettings) -> dict[str, object]:
+    """Every effective setting by environment variable name, secrets shown as ``**********``."""
+    shown: dict[str, object] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = "**********"
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = ",".join(value)
+        shown[env_name(name)] = value
+    return shown

@@ -1,0 +1,47 @@
+"""The ``candles`` command: one subcommand per job.
+
+Errors raised on purpose (:class:`CandlesError`) end the program with their message and
+exit status 2 (bad config or input) or 3 (transient: try again); nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from candle_core.exceptions import CandlesError, TransientError
+from lambda_candles.commands import registry
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="lambda-candles")
+def cli() -> None:
+    """lambda-candles: drift-checked OHLCV candles from Kafka trades.
+
+    Settings come from CLI flags, CANDLES_* environment variables and a .env file, in
+    that order; `candles config` shows the effective values.
+    """
+
+
+for command in registry.all_commands():
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except CandlesError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(3 if isinstance(exc, TransientError) else 2)
+
+
+if __name__ == "__main__":
+    main()
