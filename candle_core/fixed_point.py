@@ -21,7 +21,7 @@ decimal128, DuckDB HUGEINT) rely on, and ``tests/candle_core`` proves them on ex
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 PRICE_DECIMALS = 8
 SIZE_DECIMALS = 8
@@ -35,6 +35,18 @@ MAX_PRICE_INT = int(MAX_PRICE) * PRICE_SCALE
 MAX_SIZE_INT = int(MAX_SIZE) * SIZE_SCALE
 INT128_MAX = 2**127 - 1
 INT64_MAX = 2**63 - 1
+# Enough digits for any 128-bit value at any scale: Decimal's default 28 would round.
+EXACT = Context(prec=100)
+
+
+def to_fixed(value: Decimal, decimals: int) -> int:
+    """An exact decimal (already known to fit the scale) as a fixed-point integer."""
+    return int(value.scaleb(decimals, context=EXACT))
+
+
+def from_fixed(value: int, decimals: int) -> Decimal:
+    """A fixed-point integer as an exact :class:`Decimal`."""
+    return Decimal(value).scaleb(-decimals, context=EXACT)
 
 
 class FixedPointError(ValueError):
@@ -61,9 +73,9 @@ def decimal_to_fixed(value: Decimal, decimals: int, maximum: Decimal) -> int:
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)  # finite decimals have an int exponent
     if exponent >= -decimals:
-        return int(value.scaleb(decimals))
-    scaled = value.scaleb(decimals)
-    integral = scaled.to_integral_value()
+        return to_fixed(value, decimals)
+    scaled = value.scaleb(decimals, context=EXACT)
+    integral = scaled.to_integral_value(context=EXACT)
     if scaled != integral:
         raise FixedPointError(
             "bad_precision", f"{value} has more than {decimals} decimal places"
