@@ -15,7 +15,6 @@ import msgspec
 import pyarrow as pa
 
 from candle_core.candle import Candle
-from candle_core.trade import Trade
 from candle_core.fixed_point import (
     NOTIONAL_DECIMALS,
     PRICE_DECIMALS,
@@ -24,6 +23,7 @@ from candle_core.fixed_point import (
     from_fixed,
     to_fixed,
 )
+from candle_core.trade import Trade
 from candle_core.windows import interval_label
 
 PRICE_FIELDS = ("open", "high", "low", "close", "vwap")

@@ -10,10 +10,10 @@ from candle_core.codec import (
     CANDLE_SCHEMA,
     candles_from_table,
     candles_to_table,
-    trades_from_table,
-    trades_to_table,
     decode_candle,
     encode_candle,
+    trades_from_table,
+    trades_to_table,
 )
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
