@@ -8,6 +8,7 @@ allowed. Secrets are ``SecretStr`` and never printed.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -55,6 +56,11 @@ class CandlesSettings(BaseSettings):
     trades_partitions: int = Field(
         default=8, ge=1, le=1024, description="Partitions of the trades topic when created."
     )
+    trades_retention_ms: int = Field(
+        default=7 * 86_400_000, ge=-1,
+        description="retention.ms of the trades topic when created (-1: keep forever). "
+        "Kafka deletes by message timestamp, so replays of old data need -1 or a long one.",
+    )
     replication_factor: int = Field(
         default=1, ge=1, le=7, description="Replication factor of created topics."
     )
@@ -75,6 +81,65 @@ class CandlesSettings(BaseSettings):
         default=5_000, ge=0, le=86_400_000,
         description="Reject trades whose event time is this far after the Kafka timestamp.",
     )
+
+    speed_group_id: str = Field(default="candles-speed",
+                                description="Consumer group of the speed layer.")
+    speed_instance_id: str = Field(
+        default_factory=lambda: socket.gethostname(),
+        description="Stable id of this speed-layer instance; its Kafka transactional.id is "
+        "derived from it, so a restarted instance fences its killed predecessor. Default: "
+        "the host name (the pod name in Kubernetes).",
+    )
+    speed_commit_interval_ms: int = Field(
+        default=100, ge=1, le=60_000,
+        description="How often the speed layer commits its Kafka transaction.",
+    )
+    speed_batch_size: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Messages per consume() call."
+    )
+    live_max_hz: float = Field(
+        default=4.0, gt=0, le=100, description="Max in-progress candle updates per second "
+        "per partition on the live topic (with --live).",
+    )
+
+    archive_root: str = Field(
+        default="data/archive",
+        description="Root of the master dataset: a local directory or s3://bucket/prefix.",
+    )
+    archive_group_id: str = Field(default="candles-archive",
+                                  description="Consumer group of the archiver.")
+    archive_chunk_offsets: int = Field(
+        default=100_000, ge=1, le=100_000_000,
+        description="Offsets per archive chunk: a file holds one aligned block of this many "
+        "offsets of one partition, so at most this many rows (the size limit). File names "
+        "derive from it: never change it for an existing archive.",
+    )
+    archive_flush_interval_ms: int = Field(
+        default=60_000, ge=100, le=3_600_000,
+        description="Also write the open (incomplete) chunks this often, so a quiet "
+        "partition's trades reach the master dataset; their offsets commit once complete.",
+    )
+    archive_batch_size: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Messages per consume() call of the "
+        "archiver.",
+    )
+    compact_target_rows: int = Field(
+        default=5_000_000, ge=1, le=1_000_000_000,
+        description="Rows per file that `candles compact` aims for.",
+    )
+    batch_dedup_bucket_rows: int = Field(
+        default=4_000_000, ge=1_000, le=1_000_000_000,
+        description="The batch layer finds duplicate trade ids in buckets of about this many "
+        "rows, so its memory does not grow with the day.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (e.g. http://127.0.0.1:9000); "
+        "unset: AWS.",
+    )
+    s3_region: str = Field(default="us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(default=None,
+                                                   description="S3 secret access key.")
 
     kafka_version: str = Field(default="", description="Apache Kafka version for the local "
                                "broker (empty: the launcher's default).")

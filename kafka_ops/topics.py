@@ -32,7 +32,7 @@ def pipeline_topics(settings: CandlesSettings) -> list[TopicSpec]:
     """Every topic, partitioned like ``trades`` so a symbol stays on one partition number."""
     n = settings.trades_partitions
     return [
-        TopicSpec(settings.topic_trades, n, {"retention.ms": str(7 * DAY_MS)},
+        TopicSpec(settings.topic_trades, n, {"retention.ms": str(settings.trades_retention_ms)},
                   "input trades, key = symbol"),
         TopicSpec(settings.topic_dlq, n, {"retention.ms": str(30 * DAY_MS)},
                   "invalid records with reason and coordinates"),

@@ -11,6 +11,7 @@ _COMMANDS = {
     "config": "config",
     "kafka": "kafka",
     "topics": "topics",
+    "speed": "speed",
 }
 
 

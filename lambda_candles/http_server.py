@@ -1,0 +1,57 @@
+"""``/metrics`` and ``/healthz`` for a long-running process, on a daemon thread.
+
+Healthy means the processing loop reported progress within ``stale_after_s``: a stuck
+loop fails the Kubernetes liveness probe instead of silently holding its partitions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+
+class Heartbeat:
+    """The loop calls :meth:`beat`; the health endpoint asks :meth:`healthy`."""
+
+    def __init__(self, stale_after_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stale_after_s, self._clock = stale_after_s, clock
+        self._last = clock()
+
+    def beat(self) -> None:
+        self._last = self._clock()
+
+    def healthy(self) -> bool:
+        return self._clock() - self._last <= self.stale_after_s
+
+
+def serve(registry: CollectorRegistry, heartbeat: Heartbeat, port: int,
+          host: str = "0.0.0.0") -> ThreadingHTTPServer:
+    """Start serving on ``port`` (0 = any free port) and return the server."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/metrics"):
+                self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+            elif self.path.startswith("/healthz"):
+                ok = heartbeat.healthy()
+                self._send(200 if ok else 503, b"ok\n" if ok else b"stale\n", "text/plain")
+            else:
+                self._send(404, b"not found\n", "text/plain")
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return  # access logs would drown the structured logs
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
+    return server

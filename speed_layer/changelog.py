@@ -1,0 +1,97 @@
+"""The speed layer's state changelog: a compacted topic written in the same transaction as
+the candles and the consumer offsets, so state and output can never disagree.
+
+What is stored per input partition ``p`` (changelog partition ``p``):
+
+* ``p|pos`` -> ``{"processed": next offset, "watermark_us", "max_ts_us"}``;
+* ``p|r|<interval_us>|<symbol>|<window_start_us>`` -> the partial larger-interval candle
+  (rolled up from closed 1 s candles), deleted by a tombstone once emitted.
+
+Open 1 s windows are *not* stored: the consumer offset committed is the oldest record of
+any open 1 s window, and recovery re-reads from there (see ``docs/speed-layer.md``). That
+keeps the per-trade hot path free of state writes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import msgspec
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from candle_core.candle import Candle
+from candle_core.codec import decode_candle, encode_candle
+from speed_layer.exceptions import StateRestoreError
+
+RESTORE_TIMEOUT_S = 60.0
+
+
+class Position(msgspec.Struct, frozen=True):
+    """Where a partition's processing stood at the last commit."""
+
+    processed: int
+    watermark_us: int
+    max_ts_us: int
+
+
+@dataclass
+class PartitionState:
+    """Everything restored for one partition."""
+
+    position: Position | None = None
+    rollups: dict[bytes, Candle] = field(default_factory=dict)
+
+
+def position_key(partition: int) -> bytes:
+    return f"{partition}|pos".encode()
+
+
+def rollup_key(partition: int, interval_us: int, symbol: str, start_us: int) -> bytes:
+    return f"{partition}|r|{interval_us}|{symbol}|{start_us}".encode()
+
+
+def encode_position(position: Position) -> bytes:
+    return msgspec.json.encode(position)
+
+
+def encode_rollup(candle: Candle) -> bytes:
+    return encode_candle(candle)
+
+
+def restore(consumer_conf: dict[str, object], topic: str, partition: int) -> PartitionState:
+    """Read changelog partition ``partition`` from the start to its end (read_committed)."""
+    consumer = Consumer({**consumer_conf, "enable.partition.eof": True})
+    state = PartitionState()
+    try:
+        _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        if high == 0:
+            return state
+        consumer.assign([TopicPartition(topic, partition, 0)])
+        _read_until_eof(consumer, topic, partition, state)
+    finally:
+        consumer.close()
+    return state
+
+
+def _read_until_eof(consumer: Consumer, topic: str, partition: int, state: PartitionState) -> None:
+    deadline = time.monotonic() + RESTORE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for message in consumer.consume(10_000, timeout=0.5):
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    return
+                raise StateRestoreError(topic, partition, str(error))
+            _apply(message.key() or b"", message.value(), state)
+    raise StateRestoreError(topic, partition, f"no end reached in {RESTORE_TIMEOUT_S:.0f} s")
+
+
+def _apply(key: bytes, value: bytes | None, state: PartitionState) -> None:
+    if key.endswith(b"|pos"):
+        if value is not None:
+            state.position = msgspec.json.decode(value, type=Position)
+    elif value is None:
+        state.rollups.pop(key, None)
+    else:
+        state.rollups[key] = decode_candle(value)

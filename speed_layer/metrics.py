@@ -1,0 +1,53 @@
+"""The speed layer's Prometheus metrics, on a registry the caller owns (tests make their own).
+
+Labels stay bounded: ``reason`` (a closed set), ``interval`` (configured), ``partition``
+(the topic's partition count). Per-symbol detail belongs in reports, not here.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class SpeedMetrics:
+    """Every metric ``candles speed`` exposes on ``/metrics``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.consumed = Counter("candles_speed_messages_consumed", "Messages read from trades.",
+                                registry=registry)
+        self.valid = Counter("candles_speed_trades_valid", "Trades that passed validation.",
+                             registry=registry)
+        self.late = Counter("candles_speed_trades_late", "Trades for already-closed windows.",
+                            registry=registry)
+        self.duplicates = Counter("candles_speed_trades_duplicate",
+                                  "Exact duplicates dropped (same symbol, trade_id, content).",
+                                  registry=registry)
+        self.dlq = Counter("candles_speed_dlq", "Records sent to the DLQ, by reason.",
+                           ["reason"], registry=registry)
+        self.candles = Counter("candles_speed_candles_emitted", "Final candles committed.",
+                               ["interval"], registry=registry)
+        self.watermark_lag = Gauge("candles_speed_watermark_lag_seconds",
+                                   "Wall clock minus the partition's watermark.",
+                                   ["partition"], registry=registry)
+        self.consumer_lag = Gauge("candles_speed_consumer_lag_messages",
+                                  "High watermark minus position, per trades partition.",
+                                  ["partition"], registry=registry)
+        self.open_windows = Gauge("candles_speed_open_windows", "Open 1 s windows.",
+                                  registry=registry)
+        self.state_entries = Gauge("candles_speed_state_entries",
+                                   "Trade ids held for dedup in open windows, plus rollups.",
+                                   registry=registry)
+        self.close_to_commit = Histogram(
+            "candles_speed_window_close_to_commit_seconds",
+            "From the moment a window closed to the commit of its candle.",
+            buckets=LATENCY_BUCKETS_S, registry=registry,
+        )
+        self.commit_latency = Histogram("candles_speed_transaction_commit_seconds",
+                                        "Duration of one Kafka transaction commit.",
+                                        buckets=LATENCY_BUCKETS_S, registry=registry)
+        self.last_commit = Gauge("candles_speed_last_commit_timestamp_seconds",
+                                 "Unix time of the last committed transaction.",
+                                 registry=registry)

@@ -1,0 +1,54 @@
+"""What the speed layer writes besides candles: late trades and dead letters.
+
+A dead letter keeps the original key and bytes untouched as its key and value; why and
+where it came from travel as headers (the Kafka Connect DLQ convention), so a fixed record
+can be re-produced as it was. A late trade is wrapped with how late it was.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+HEADER_REASON = "candles.reason"
+HEADER_DETAIL = "candles.detail"
+HEADER_TOPIC = "candles.source.topic"
+HEADER_PARTITION = "candles.source.partition"
+HEADER_OFFSET = "candles.source.offset"
+HEADER_TIMESTAMP = "candles.source.timestamp_ms"
+
+
+def dlq_headers(
+    reason: str, detail: str, topic: str, partition: int, offset: int, timestamp_ms: int
+) -> list[tuple[str, bytes]]:
+    """Headers of a dead letter: the reason code, a readable detail and the coordinates."""
+    return [
+        (HEADER_REASON, reason.encode()),
+        (HEADER_DETAIL, detail.encode()[:1000]),
+        (HEADER_TOPIC, topic.encode()),
+        (HEADER_PARTITION, str(partition).encode()),
+        (HEADER_OFFSET, str(offset).encode()),
+        (HEADER_TIMESTAMP, str(timestamp_ms).encode()),
+    ]
+
+
+class LateTrade(msgspec.Struct):
+    """The value of a ``trades.late`` message."""
+
+    late_by_us: int
+    watermark_us: int
+    topic: str
+    partition: int
+    offset: int
+    kafka_ts_ms: int
+    trade: msgspec.Raw
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode_late(late: LateTrade) -> bytes:
+    return _ENCODER.encode(late)
+
+
+def decode_late(raw: bytes) -> LateTrade:
+    return msgspec.json.decode(raw, type=LateTrade)

@@ -1,0 +1,63 @@
+"""One assigned input partition: its engine, its offsets, and what awaits the next commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from candle_core.trade import Rejection, Trade
+from speed_layer.changelog import PartitionState
+from speed_layer.engine import Closed, PartitionEngine
+
+RollupKey = tuple[int, str, int]  # (interval_us, symbol, window_start_us)
+
+
+@dataclass
+class PartitionRun:
+    """Runtime state of one partition between two commits.
+
+    ``replay_until``: records below this offset were processed before a restart; they are
+    re-read only to rebuild open windows and produce nothing (their outputs are committed).
+    """
+
+    engine: PartitionEngine
+    processed: int | None
+    replay_until: int
+    last_seen: float
+    rollups_changed: set[RollupKey] = field(default_factory=set)
+    rollups_emitted: set[RollupKey] = field(default_factory=set)
+    closed_at: list[float] = field(default_factory=list)
+
+    @classmethod
+    def restored(cls, engine: PartitionEngine, state: PartitionState, now: float) -> PartitionRun:
+        """A partition as the changelog left it (or fresh, when it has no entry)."""
+        for candle in state.rollups.values():
+            engine.restore_rollup(candle)
+        if state.position is None:
+            return cls(engine, None, -1, now)
+        position = state.position
+        engine.restore_position(position.max_ts_us, position.watermark_us)
+        return cls(engine, position.processed, position.processed, now)
+
+    def replay(self, result: Trade | Rejection, offset: int) -> None:
+        """Re-apply an already-processed record to rebuild its window, if still open."""
+        if isinstance(result, Trade):
+            closed = Closed()
+            self.engine.add(result, offset, closed)
+            if closed.candles:  # cannot happen: replay never passes the restored max_ts
+                raise AssertionError("replay closed a window; changelog and offsets disagree")
+
+    def absorb(self, closed: Closed, now: float) -> None:
+        """Remember what the changelog must record at the next commit."""
+        self.rollups_changed |= closed.rollups_changed
+        self.rollups_emitted |= closed.rollups_emitted
+        self.closed_at.extend([now] * len(closed.candles))
+
+    def flushed(self) -> bool:
+        """No open window and no partial rollup: nothing is held back."""
+        return not self.engine.windows and not any(self.engine.rollups.values())
+
+    def commit_offset(self) -> int | None:
+        """The consumer offset to commit: where recovery must start re-reading."""
+        if self.processed is None:
+            return None
+        return self.engine.low_water_offset(self.processed)

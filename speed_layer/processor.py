@@ -1,0 +1,230 @@
+"""The speed layer's loop: consume trades, window them, produce candles, exactly once.
+
+Every output of a stretch of input (candles, late trades, dead letters, live candles, the
+state changelog) and the consumer offsets go into one Kafka transaction. A crash at any
+moment aborts the open transaction; the restarted instance (same ``transactional.id``)
+fences the old one, restores its partitions from the changelog, re-reads from the oldest
+record of any open window, and carries on as if nothing happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+
+from candle_core.parsing import TradeParser
+from candle_core.settings import CandlesSettings
+from candle_core.trade import Rejection, Trade
+from kafka_ops.clients import consumer_config, producer_config
+from lambda_candles.http_server import Heartbeat
+from speed_layer.changelog import restore
+from speed_layer.engine import FAR_FUTURE, Closed, PartitionEngine
+from speed_layer.exceptions import SpeedLayerError
+from speed_layer.metrics import SpeedMetrics
+from speed_layer.partition import PartitionRun
+from speed_layer.summary import MetricsMirror, RunSummary
+from speed_layer.writer import TransactionWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StopRules:
+    """When to stop besides SIGTERM: for tests, benchmarks and the demo."""
+
+    idle_exit_s: float | None = None  # end of input: after this long with nothing, flush all
+    max_runtime_s: float | None = None
+
+
+
+class SpeedLayer:
+    """One consumer-group member. Build it, then call :meth:`run`."""
+
+    def __init__(
+        self,
+        settings: CandlesSettings,
+        metrics: SpeedMetrics,
+        heartbeat: Heartbeat,
+        stop_rules: StopRules | None = None,
+        live: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings, self.metrics, self.heartbeat = settings, metrics, heartbeat
+        self.stop_rules = stop_rules or StopRules()
+        self.clock = clock
+        self.parser = TradeParser(settings.max_future_skew_us)
+        self.partitions: dict[int, PartitionRun] = {}
+        self.summary = RunSummary()
+        self._mirror = MetricsMirror(metrics)
+        self._stopping = False
+        self._last_input = clock()
+        self._consumer = Consumer(consumer_config(
+            settings, settings.speed_group_id, **{"partition.assignment.strategy": "range"}
+        ))
+        transactional: dict[str, Any] = {
+            "transactional.id": f"candles-speed-{settings.speed_instance_id}",
+            "transaction.timeout.ms": 60_000,
+        }
+        self._producer = Producer(producer_config(settings, None, **transactional))
+        live_interval_s = (1 / settings.live_max_hz) if live else None
+        self.writer = TransactionWriter(self._producer, self._consumer, settings, metrics,
+                                        live_interval_s)
+
+    def stop(self, *_: object) -> None:
+        """Ask the loop to finish its transaction and exit (SIGTERM/SIGINT handler)."""
+        self._stopping = True
+
+    def run(self) -> RunSummary:
+        """Process until stopped; commit what was done; return the summary."""
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        began = self.clock()
+        self._producer.init_transactions(30)
+        self._consumer.subscribe([self.settings.topic_trades], on_assign=self._on_assign,
+                                 on_revoke=self._on_revoke, on_lost=self._on_lost)
+        self.writer.begin()
+        self._last_input = self.clock()
+        try:
+            while not self._stopping and not self._time_is_up(began):
+                if self._input_ended():
+                    self._flush_all()
+                    break
+                messages = self._consumer.consume(self.settings.speed_batch_size, timeout=0.05)
+                now = self.clock()
+                if messages:
+                    self._last_input = now
+                    self._process(messages, now)
+                self._close_idle(now)
+                self.writer.maybe_publish_live(self.partitions, now)
+                if self.writer.due(now):
+                    self._commit()
+                self.heartbeat.beat()
+            self._commit(begin_next=False)
+        finally:
+            self._consumer.close()
+        self.summary.seconds = self.clock() - began
+        return self.summary
+
+    def _time_is_up(self, began: float) -> bool:
+        limit = self.stop_rules.max_runtime_s
+        return limit is not None and self.clock() - began >= limit
+
+    def _input_ended(self) -> bool:
+        """Idle since the last message or the last assignment, whichever came later."""
+        limit = self.stop_rules.idle_exit_s
+        return limit is not None and bool(self.partitions) and \
+            self.clock() - self._last_input >= limit
+
+    def _flush_all(self) -> None:
+        """Treat idleness as the end of a bounded stream: close every window, as a final
+        watermark would. Later trades for this range would then be late."""
+        now = self.clock()
+        for run in self.partitions.values():
+            closed = Closed()
+            run.engine.advance_to(FAR_FUTURE, closed)
+            run.absorb(closed, now)
+            self.summary.candles += self.writer.emit(closed.candles, now)
+
+    def _process(self, messages: list[Any], now: float) -> None:
+        """The hot path. ``messages`` are confluent Messages, typed Any here: a message
+        without error always has a partition, an offset and a timestamp."""
+        parse, partitions, summary = self.parser.parse, self.partitions, self.summary
+        for message in messages:
+            if message.error() is not None:
+                self._message_error(message)
+                continue
+            run = partitions.get(message.partition())
+            if run is None:
+                continue  # a partition revoked while this batch was in flight
+            offset = message.offset()
+            _, timestamp_ms = message.timestamp()
+            result = parse(message.value() or b"", timestamp_ms * 1000)
+            if offset < run.replay_until:
+                run.replay(result, offset)
+                continue
+            summary.consumed += 1
+            if isinstance(result, Rejection):
+                self.writer.dead_letter(message, result.reason, result.detail)
+                summary.dead_letter(result.reason)
+            else:
+                self._apply(run, message, result, offset, now)
+            run.processed = offset + 1
+            run.last_seen = now
+
+    def _apply(self, run: PartitionRun, message: Message, trade: Trade, offset: int,
+               now: float) -> None:
+        closed = Closed()
+        outcome = run.engine.add(trade, offset, closed)
+        self.writer.handle_outcome(outcome, run, message, trade, self.summary)
+        if closed.candles or closed.rollups_changed:
+            run.absorb(closed, now)
+            self.summary.candles += self.writer.emit(closed.candles, now)
+
+    def _close_idle(self, now: float) -> None:
+        timeout_us = self.settings.idle_timeout_us
+        for run in self.partitions.values():
+            idle_for_us = int((now - run.last_seen) * 1_000_000)
+            if idle_for_us < timeout_us or run.flushed():
+                continue
+            closed = Closed()
+            run.engine.advance_to(run.engine.idle_watermark_us(idle_for_us, timeout_us), closed)
+            if closed.candles or closed.rollups_changed:
+                run.absorb(closed, now)
+                self.summary.candles += self.writer.emit(closed.candles, now)
+
+    def _commit(self, begin_next: bool = True) -> None:
+        self.writer.commit(self.partitions, begin_next=begin_next)
+        self.summary.commits += 1
+        self._mirror.sync(self.summary)
+        self._update_gauges()
+
+    def _update_gauges(self) -> None:
+        runs = self.partitions
+        self.metrics.open_windows.set(sum(len(r.engine.windows) for r in runs.values()))
+        self.metrics.state_entries.set(sum(
+            sum(len(w.seen) for w in r.engine.windows.values())
+            + sum(len(p) for p in r.engine.rollups.values()) for r in runs.values()))
+        wall_us = time.time() * 1_000_000
+        for number, run in runs.items():
+            if run.engine.max_ts_us > 0:
+                lag_s = (wall_us - run.engine.watermark_us) / 1_000_000
+                self.metrics.watermark_lag.labels(str(number)).set(lag_s)
+
+    def _message_error(self, message: Message) -> None:
+        error = message.error()
+        if error is not None and error.fatal():
+            raise SpeedLayerError(f"fatal consumer error: {error}")
+        log.warning("consumer error", extra={"error": str(error)})
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        conf = consumer_config(self.settings, "unused-restore-reader")
+        for tp in partitions:
+            state = restore(conf, self.settings.topic_speed_state, tp.partition)
+            engine = PartitionEngine(self.settings.intervals_us, self.settings.allowed_lateness_us)
+            self.partitions[tp.partition] = PartitionRun.restored(engine, state, self.clock())
+        self._last_input = self.clock()
+        log.info("partitions assigned", extra={"partitions": [tp.partition for tp in partitions]})
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self.writer.in_transaction:
+            self._commit()
+        for tp in partitions:
+            self.partitions.pop(tp.partition, None)
+        log.info("partitions revoked", extra={"partitions": [tp.partition for tp in partitions]})
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        raise SpeedLayerError(
+            f"partitions {[tp.partition for tp in partitions]} were lost (session timeout?); "
+            "exiting so a restart resumes from the last commit"
+        )
+
+
+def describe_kafka_error(exc: KafkaException) -> str:
+    """A short text for a Kafka exception."""
+    return str(exc.args[0]) if exc.args else str(exc)

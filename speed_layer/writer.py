@@ -1,0 +1,166 @@
+"""Everything the speed layer produces, inside the current Kafka transaction."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
+
+from candle_core.candle import Candle
+from candle_core.codec import encode_candle
+from candle_core.reasons import Reason
+from candle_core.settings import CandlesSettings
+from candle_core.trade import Trade
+from candle_core.windows import interval_label
+from speed_layer.changelog import (
+    Position,
+    encode_position,
+    encode_rollup,
+    position_key,
+    rollup_key,
+)
+from speed_layer.engine import Outcome
+from speed_layer.metrics import SpeedMetrics
+from speed_layer.outputs import LateTrade, dlq_headers, encode_late
+from speed_layer.partition import PartitionRun
+from speed_layer.summary import RunSummary
+
+TXN_TIMEOUT_S = 30.0
+
+
+def coordinates(message: Message) -> tuple[str, int, int, int]:
+    """Topic, partition, offset and timestamp (ms) of a consumed message."""
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    assert topic is not None and partition is not None and offset is not None
+    return topic, partition, offset, message.timestamp()[1]
+
+
+class TransactionWriter:
+    """Produces candles, late trades, dead letters, live candles and changelog records,
+    and commits them atomically with the consumer offsets."""
+
+    def __init__(self, producer: Producer, consumer: Consumer, settings: CandlesSettings,
+                 metrics: SpeedMetrics, live_interval_s: float | None) -> None:
+        self.producer, self.consumer, self.settings, self.metrics = (
+            producer, consumer, settings, metrics)
+        self.commit_interval_s = settings.speed_commit_interval_ms / 1000
+        self.live_interval_s = live_interval_s
+        self.in_transaction = False
+        self._last_commit = 0.0
+        self._last_live = 0.0
+        self._labels = {i: interval_label(i) for i in settings.intervals_us}
+
+    def begin(self) -> None:
+        self.producer.begin_transaction()
+        self.in_transaction = True
+        self._last_commit = time.monotonic()
+
+    def due(self, now: float) -> bool:
+        return now - self._last_commit >= self.commit_interval_s
+
+    def _produce(self, topic: str, value: bytes | None, key: bytes | None,
+                 partition: int | None = None, headers: list[tuple[str, bytes]] | None = None
+                 ) -> None:
+        kwargs: dict[str, Any] = {"headers": headers} if headers else {}
+        if partition is not None:
+            kwargs["partition"] = partition
+        while True:
+            try:
+                self.producer.produce(topic, value, key, **kwargs)
+                return
+            except BufferError:  # local queue full: let deliveries drain, then retry
+                self.producer.poll(0.05)
+
+    def dead_letter(self, message: Message, reason: str, detail: str) -> None:
+        """The original key and bytes, with why and where as headers."""
+        topic, partition, offset, timestamp_ms = coordinates(message)
+        headers = dlq_headers(reason, detail, topic, partition, offset, timestamp_ms)
+        self._produce(self.settings.topic_dlq, message.value(), message.key(), headers=headers)
+
+    def handle_outcome(self, outcome: Outcome, run: PartitionRun, message: Message,
+                       trade: Trade, summary: RunSummary) -> None:
+        """Count an applied trade; route one the engine did not apply."""
+        if outcome is Outcome.APPLIED:
+            summary.valid += 1
+        elif outcome is Outcome.LATE:
+            self._late(run, message, trade)
+            summary.late += 1
+        elif outcome is Outcome.DUPLICATE:
+            summary.duplicates += 1
+        else:
+            detail = f"trade_id {trade.trade_id} seen before with other content"
+            self.dead_letter(message, Reason.CONFLICTING_DUPLICATE, detail)
+            summary.dead_letter(Reason.CONFLICTING_DUPLICATE)
+
+    def _late(self, run: PartitionRun, message: Message, trade: Trade) -> None:
+        topic, partition, offset, timestamp_ms = coordinates(message)
+        late = LateTrade(run.engine.late_by_us(trade.ts_us), run.engine.watermark_us,
+                         topic, partition, offset, timestamp_ms,
+                         msgspec.Raw(message.value() or b"null"))
+        self._produce(self.settings.topic_late, encode_late(late), trade.symbol.encode())
+
+    def emit(self, candles: list[Candle], now: float) -> int:
+        """Produce final candles (key = symbol)."""
+        for candle in candles:
+            self._produce(self.settings.topic_candles, encode_candle(candle),
+                          candle.symbol.encode())
+            self.metrics.candles.labels(self._labels.get(candle.interval_us, "other")).inc()
+        return len(candles)
+
+    def maybe_publish_live(self, partitions: dict[int, PartitionRun], now: float) -> None:
+        """The newest in-progress 1 s candle per symbol, at most ``live_max_hz`` a second."""
+        if self.live_interval_s is None or now - self._last_live < self.live_interval_s:
+            return
+        self._last_live = now
+        for run in partitions.values():
+            newest: dict[str, Candle] = {}
+            for candle in run.engine.open_candles():
+                if candle.symbol not in newest or candle.window_start_us > \
+                        newest[candle.symbol].window_start_us:
+                    newest[candle.symbol] = candle
+            for symbol, candle in newest.items():
+                self._produce(self.settings.topic_live, encode_candle(candle), symbol.encode())
+
+    def commit(self, partitions: dict[int, PartitionRun], begin_next: bool = True) -> None:
+        """Write the changelog, send the offsets, commit; then start the next transaction."""
+        offsets = []
+        for number, run in partitions.items():
+            offset = run.commit_offset()
+            if offset is None:
+                continue
+            self._write_changelog(number, run)
+            offsets.append(TopicPartition(self.settings.topic_trades, number, offset))
+        began = time.monotonic()
+        if offsets:
+            self.producer.send_offsets_to_transaction(
+                offsets, self.consumer.consumer_group_metadata(), TXN_TIMEOUT_S)
+        self.producer.commit_transaction(TXN_TIMEOUT_S)
+        self.in_transaction = False
+        done = time.monotonic()
+        self.metrics.commit_latency.observe(done - began)
+        self.metrics.last_commit.set_to_current_time()
+        for run in partitions.values():
+            for closed_at in run.closed_at:
+                self.metrics.close_to_commit.observe(done - closed_at)
+            run.closed_at.clear()
+        if begin_next:
+            self.begin()
+
+    def _write_changelog(self, number: int, run: PartitionRun) -> None:
+        topic = self.settings.topic_speed_state
+        engine = run.engine
+        assert run.processed is not None
+        position = Position(run.processed, engine.watermark_us, engine.max_ts_us)
+        self._produce(topic, encode_position(position), position_key(number), partition=number)
+        for interval_us, symbol, start in run.rollups_changed - run.rollups_emitted:
+            candle = engine.rollups[interval_us].get((symbol, start))
+            if candle is not None:
+                key = rollup_key(number, interval_us, symbol, start)
+                self._produce(topic, encode_rollup(candle), key, partition=number)
+        for interval_us, symbol, start in run.rollups_emitted:
+            self._produce(topic, None, rollup_key(number, interval_us, symbol, start),
+                          partition=number)
+        run.rollups_changed.clear()
+        run.rollups_emitted.clear()

@@ -1,0 +1,73 @@
+"""The speed layer end to end on the real broker: committed candles equal the reference."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from candle_core.candle import Candle
+from candle_core.codec import decode_candle
+from candle_core.reference import candles_from_trades
+from candle_core.trade import Trade
+from speed_layer.outputs import decode_late
+from tests.pipeline import Pipeline
+from tests.speed_layer.trades import as_records, clean_stream
+
+pytestmark = pytest.mark.kafka
+
+SPEED_ARGS = ("speed", "--exit-when-idle", "3", "--idle-timeout-ms", "1000")
+
+
+def committed_candles(pipeline: Pipeline) -> list[Candle]:
+    values = [m.value() for m in pipeline.messages(pipeline.settings.topic_candles)]
+    return [decode_candle(v) for v in values if v is not None]
+
+
+def assert_exact(candles: list[Candle], trades: list[Trade], intervals: tuple[int, ...]) -> None:
+    keys = Counter(c.key for c in candles)
+    assert not [k for k, n in keys.items() if n > 1], "a candle was emitted twice"
+    assert sorted(candles, key=lambda c: c.key) == candles_from_trades(trades, intervals)
+
+
+@pytest.fixture
+def pipeline(kafka_bootstrap: str) -> Pipeline:
+    line = Pipeline(kafka_bootstrap, partitions=4)
+    line.create_topics()
+    return line
+
+
+def test_clean_stream_equals_reference_every_interval(pipeline: Pipeline) -> None:
+    trades = clean_stream(20_000, span_s=400)
+    pipeline.produce(as_records(trades))
+    result = pipeline.run(*SPEED_ARGS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_exact(committed_candles(pipeline), trades, pipeline.settings.intervals_us)
+
+
+def test_out_of_order_within_lateness_and_late_beyond_it(pipeline: Pipeline) -> None:
+    trades = clean_stream(6_000, seed=11, span_s=200)
+    lateness_us = pipeline.settings.allowed_lateness_us
+    delays = [0] * len(trades)
+    late_ids = set()
+    for i in range(0, len(trades), 97):
+        delays[i] = lateness_us - 300_000  # out of order, inside lateness: applied
+    for i in range(50, len(trades) - 200, 211):
+        delays[i] = lateness_us + 4_000_000  # beyond lateness + a full window: late
+        late_ids.add((trades[i].symbol, trades[i].trade_id))
+    pipeline.produce(as_records(trades, delays))
+    result = pipeline.run(*SPEED_ARGS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    on_time = [t for t in trades if (t.symbol, t.trade_id) not in late_ids]
+    assert_exact(committed_candles(pipeline), on_time, pipeline.settings.intervals_us)
+    late = [decode_late(m.value() or b"") for m in pipeline.messages(pipeline.settings.topic_late)]
+    assert {(lt.trade_id, lt.symbol) for lt in map(late_trade, late)} == {
+        (i, s) for s, i in late_ids}
+    assert all(lt.late_by_us > 0 for lt in late)
+
+
+def late_trade(late: object) -> Trade:
+    import orjson
+
+    wire = orjson.loads(bytes(late.trade))  # type: ignore[attr-defined]
+    return Trade(wire["symbol"], wire["trade_id"], wire["ts"], 0, 0)
