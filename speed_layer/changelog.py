@@ -59,32 +59,41 @@ def encode_rollup(candle: Candle) -> bytes:
     return encode_candle(candle)
 
 
-def restore(consumer_conf: dict[str, object], topic: str, partition: int) -> PartitionState:
-    """Read changelog partition ``partition`` from the start to its end (read_committed)."""
+def restore(consumer_conf: dict[str, object], topic: str,
+            partitions: list[int]) -> dict[int, PartitionState]:
+    """Read the changelog partitions from start to end (read_committed), in one pass."""
+    states = {number: PartitionState() for number in partitions}
     consumer = Consumer({**consumer_conf, "enable.partition.eof": True})
-    state = PartitionState()
     try:
-        _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-        if high == 0:
-            return state
-        consumer.assign([TopicPartition(topic, partition, 0)])
-        _read_until_eof(consumer, topic, partition, state)
+        pending = set()
+        for number in partitions:
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, number), timeout=10)
+            if high > 0:
+                pending.add(number)
+        if pending:
+            consumer.assign([TopicPartition(topic, number, 0) for number in sorted(pending)])
+            _read_until_eof(consumer, topic, pending, states)
     finally:
         consumer.close()
-    return state
+    return states
 
 
-def _read_until_eof(consumer: Consumer, topic: str, partition: int, state: PartitionState) -> None:
+def _read_until_eof(consumer: Consumer, topic: str, pending: set[int],
+                    states: dict[int, PartitionState]) -> None:
     deadline = time.monotonic() + RESTORE_TIMEOUT_S
-    while time.monotonic() < deadline:
-        for message in consumer.consume(10_000, timeout=0.5):
+    while pending and time.monotonic() < deadline:
+        for message in consumer.consume(10_000, timeout=0.2):
             error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    return
-                raise StateRestoreError(topic, partition, str(error))
-            _apply(message.key() or b"", message.value(), state)
-    raise StateRestoreError(topic, partition, f"no end reached in {RESTORE_TIMEOUT_S:.0f} s")
+            number = message.partition()
+            assert number is not None
+            if error is None:
+                _apply(message.key() or b"", message.value(), states[number])
+            elif error.code() == KafkaError._PARTITION_EOF:
+                pending.discard(number)
+            else:
+                raise StateRestoreError(topic, number, str(error))
+    if pending:
+        raise StateRestoreError(topic, min(pending), f"no end in {RESTORE_TIMEOUT_S:.0f} s")
 
 
 def _apply(key: bytes, value: bytes | None, state: PartitionState) -> None:

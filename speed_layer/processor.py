@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from candle_core.parsing import TradeParser
@@ -64,9 +65,15 @@ class SpeedLayer:
         self._mirror = MetricsMirror(metrics)
         self._stopping = False
         self._last_input = clock()
-        self._consumer = Consumer(consumer_config(
-            settings, settings.speed_group_id, **{"partition.assignment.strategy": "range"}
-        ))
+        membership: dict[str, Any] = {
+            "partition.assignment.strategy": "range",
+            # Static membership: a restarted instance takes its predecessor's place at once
+            # instead of waiting out the session timeout of a killed member.
+            "group.instance.id": f"candles-speed-{settings.speed_instance_id}",
+            "session.timeout.ms": 10_000,
+        }
+        self._consumer = Consumer(consumer_config(settings, settings.speed_group_id, None,
+                                                  **membership))
         transactional: dict[str, Any] = {
             "transactional.id": f"candles-speed-{settings.speed_instance_id}",
             "transaction.timeout.ms": 60_000,
@@ -168,15 +175,26 @@ class SpeedLayer:
 
     def _close_idle(self, now: float) -> None:
         timeout_us = self.settings.idle_timeout_us
-        for run in self.partitions.values():
+        for number, run in self.partitions.items():
             idle_for_us = int((now - run.last_seen) * 1_000_000)
-            if idle_for_us < timeout_us or run.flushed():
+            if idle_for_us < timeout_us or run.flushed() or not self._caught_up(number, run):
                 continue
             closed = Closed()
             run.engine.advance_to(run.engine.idle_watermark_us(idle_for_us, timeout_us), closed)
             if closed.candles or closed.rollups_changed:
                 run.absorb(closed, now)
                 self.summary.candles += self.writer.emit(closed.candles, now)
+
+    def _caught_up(self, number: int, run: PartitionRun) -> bool:
+        """No backlog: a partition that still has records to read is slow, not idle."""
+        partition = TopicPartition(self.settings.topic_trades, number)
+        try:
+            low, high = self._consumer.get_watermark_offsets(partition, cached=True)
+        except KafkaException:
+            return False
+        if high < 0:
+            return False  # not known yet: no fetch response so far
+        return high <= (run.processed if run.processed is not None else low)
 
     def _commit(self, begin_next: bool = True) -> None:
         self.writer.commit(self.partitions, begin_next=begin_next)
@@ -204,12 +222,16 @@ class SpeedLayer:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         conf = consumer_config(self.settings, "unused-restore-reader")
-        for tp in partitions:
-            state = restore(conf, self.settings.topic_speed_state, tp.partition)
+        numbers = [tp.partition for tp in partitions]
+        states = restore(conf, self.settings.topic_speed_state, numbers)
+        for number, state in states.items():
             engine = PartitionEngine(self.settings.intervals_us, self.settings.allowed_lateness_us)
-            self.partitions[tp.partition] = PartitionRun.restored(engine, state, self.clock())
+            self.partitions[number] = PartitionRun.restored(engine, state, self.clock())
+            position = state.position
+            log.info("partition restored", extra={
+                "partition": number, "rollups": len(state.rollups),
+                "position": None if position is None else msgspec.structs.asdict(position)})
         self._last_input = self.clock()
-        log.info("partitions assigned", extra={"partitions": [tp.partition for tp in partitions]})
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self.writer.in_transaction:

@@ -69,11 +69,11 @@ class Pipeline:
         producer = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True,
                              "linger.ms": 20, "partitioner": "murmur2_random"})
         count = 0
+        topic = topic or self.settings.topic_trades
         for key, value, timestamp_ms in records:
             while True:
                 try:
-                    producer.produce(topic or self.settings.topic_trades, value, key,
-                                     timestamp=timestamp_ms)
+                    producer.produce(topic, value, key, timestamp=timestamp_ms)
                     break
                 except BufferError:
                     producer.poll(0.1)

@@ -12,6 +12,10 @@ _COMMANDS = {
     "kafka": "kafka",
     "topics": "topics",
     "speed": "speed",
+    "simulate": "simulate",
+    "replay": "replay",
+    "archive": "archive",
+    "batch": "batch",
 }
 
 

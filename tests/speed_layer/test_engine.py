@@ -110,7 +110,8 @@ def arrivals(draw: st.DrawFn) -> list[Trade]:
 @given(arrivals())
 def test_emitted_candles_equal_reference_over_applied_trades(trades: list[Trade]) -> None:
     candles, outcomes = run(trades)
-    applied = [tr for tr, outcome in zip(trades, outcomes, strict=True) if outcome is Outcome.APPLIED]
+    pairs = zip(trades, outcomes, strict=True)
+    applied = [trade for trade, outcome in pairs if outcome is Outcome.APPLIED]
     assert sorted(candles, key=lambda c: c.key) == candles_from_trades(applied, INTERVALS)
     keys = [c.key for c in candles]
     assert len(keys) == len(set(keys))  # each candle once

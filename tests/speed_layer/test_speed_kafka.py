@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +73,26 @@ def late_trade(late: object) -> Trade:
 
     wire = orjson.loads(bytes(late.trade))  # type: ignore[attr-defined]
     return Trade(wire["symbol"], wire["trade_id"], wire["ts"], 0, 0)
+
+
+def test_an_idle_partitions_last_window_closes_after_idle_timeout(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """A quiet symbol's last 1 s candle comes out while the process keeps running."""
+    trades = clean_stream(500, seed=2, span_s=20)
+    pipeline.produce(as_records(trades))
+    last = max(trades, key=lambda t: t.ts_us)
+    last_key = (last.symbol, 1_000_000, last.ts_us - last.ts_us % 1_000_000)
+    process = pipeline.start("speed", "--idle-timeout-ms", "1500", "--max-runtime", "60",
+                             log_path=tmp_path / "speed.log")
+    try:
+        deadline = time.monotonic() + 45
+        keys: set[tuple[str, int, int]] = set()
+        while last_key not in keys and time.monotonic() < deadline:
+            time.sleep(1)
+            keys = {c.key for c in committed_candles(pipeline)}
+        assert last_key in keys, (tmp_path / "speed.log").read_text()[-2000:]
+        assert process.poll() is None  # still running: closed by idleness, not by exit
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
