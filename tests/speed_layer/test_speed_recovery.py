@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import time
@@ -63,18 +64,37 @@ def test_sigterm_finishes_the_transaction_and_exits_cleanly(
 def test_two_instances_split_the_partitions_and_together_are_exact(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    trades = clean_stream(100_000, seed=8, span_s=600)
-    pipeline.produce(as_records(trades))
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     processes = [
-        pipeline.start(*SPEED_ARGS, env={"CANDLES_SPEED_INSTANCE_ID": name}, log_path=log)
+        pipeline.start("speed", "--exit-when-idle", "8", "--idle-timeout-ms", "1000",
+                       env={"CANDLES_SPEED_INSTANCE_ID": name}, log_path=log)
         for name, log in zip(("a", "b"), logs, strict=True)
     ]
+    deadline = time.monotonic() + 60
+    while not all(owned_partitions(log) for log in logs) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    owned = [owned_partitions(log) for log in logs]
+    assert owned[0] and owned[1] and not owned[0] & owned[1], owned
+    trades = clean_stream(100_000, seed=8, span_s=600)
+    pipeline.produce(as_records(trades))
     for process, log in zip(processes, logs, strict=True):
         assert process.wait(timeout=240) == 0, log.read_text()[-3000:]
-    summaries = [log.read_text() for log in logs]
-    assert all("speed layer:" in text for text in summaries)
-    consumed = [int(text.split("speed layer: ")[1].split(" records")[0].replace(",", ""))
-                for text in summaries]
+    consumed = [int(log.read_text().split("speed layer: ")[1].split(" records")[0]
+                    .replace(",", "")) for log in logs]
     assert all(count > 0 for count in consumed), f"one instance did nothing: {consumed}"
+    assert sum(consumed) == len(trades)
     assert_exact(committed_candles(pipeline), trades, pipeline.settings.intervals_us)
+
+
+def owned_partitions(log: Path) -> set[int]:
+    """Partitions an instance holds now, from its latest assignment in its JSON log."""
+    owned: set[int] = set()
+    for line in log.read_text().splitlines() if log.exists() else []:
+        if not line.startswith("{"):
+            continue
+        entry = json.loads(line)
+        if entry.get("msg") == "partitions revoked":
+            owned.clear()
+        elif entry.get("msg") == "partition restored":
+            owned.add(entry["partition"])
+    return owned
