@@ -31,6 +31,19 @@ def dlq_headers(
     ]
 
 
+Headers = list[tuple[str, str | bytes | None]] | dict[str, str | bytes | None] | None
+
+
+def header(headers: Headers, name: str) -> str | None:
+    """A header's value as text (the last one of that name), or None if absent."""
+    found = None
+    pairs = headers.items() if isinstance(headers, dict) else headers or []
+    for key, value in pairs:
+        if key == name:
+            found = value.decode() if isinstance(value, bytes) else value
+    return found
+
+
 class LateTrade(msgspec.Struct):
     """The value of a ``trades.late`` message."""
 

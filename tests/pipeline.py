@@ -9,16 +9,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from candle_core.settings import CandlesSettings, load_settings
+from kafka_ops.reading import read_topic
 from kafka_ops.topics import create_topics, pipeline_topics
 
 Record = tuple[bytes, bytes | None, int]  # key, value, timestamp in ms
@@ -100,22 +100,4 @@ class Pipeline:
 
     def messages(self, topic: str, timeout_s: float = 60) -> Iterator[Message]:
         """Every committed message of ``topic`` (read_committed), partition by partition."""
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": uuid.uuid4().hex,
-                             "isolation.level": "read_committed", "enable.auto.commit": False,
-                             "auto.offset.reset": "earliest", "enable.partition.eof": True})
-        try:
-            metadata = consumer.list_topics(topic, timeout=10).topics[topic]
-            partitions = [TopicPartition(topic, p, 0) for p in metadata.partitions]
-            consumer.assign(partitions)
-            pending = {tp.partition for tp in partitions}
-            deadline = time.monotonic() + timeout_s
-            while pending and time.monotonic() < deadline:
-                for message in consumer.consume(10_000, timeout=0.5):
-                    error = message.error()
-                    if error is not None and error.code() == KafkaError._PARTITION_EOF:
-                        pending.discard(message.partition())
-                    elif error is None:
-                        yield message
-            assert not pending, f"{topic}: partitions {pending} never reached their end"
-        finally:
-            consumer.close()
+        return read_topic(self.settings, topic, timeout_s)

@@ -14,8 +14,7 @@ _COMMANDS = {
     "speed": "speed",
     "simulate": "simulate",
     "replay": "replay",
-    "archive": "archive",
-    "batch": "batch",
+    "demo": "demo",
 }
 
 

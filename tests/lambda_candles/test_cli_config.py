@@ -31,3 +31,12 @@ def test_bad_setting_stops_at_start_with_a_clear_message(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "CANDLES_IDLE_TIMEOUT_MS" in result.stderr and "'0'" in result.stderr
     assert "greater than or equal to 1" in result.stderr
+
+
+def test_configuration_reference_is_up_to_date() -> None:
+    """docs/configuration.md is what `candles config --reference` prints (regenerate it)."""
+    from lambda_candles.commands.config import reference_markdown
+
+    docs = Path(__file__).parents[2] / "docs" / "configuration.md"
+    assert docs.read_text() == reference_markdown(), (
+        "run: candles config --reference > docs/configuration.md")

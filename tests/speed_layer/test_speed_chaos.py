@@ -14,7 +14,7 @@ from sources.chaos import ChaosRates
 from sources.labels import Label
 from sources.records import kafka_timestamp_ms
 from sources.simulator import SimulationConfig, simulate_records
-from speed_layer.outputs import HEADER_REASON, decode_late
+from speed_layer.outputs import HEADER_REASON, decode_late, header
 from tests.pipeline import Pipeline
 from tests.speed_layer.test_speed_kafka import SPEED_ARGS, assert_exact, committed_candles
 
@@ -38,7 +38,7 @@ def test_chaos_stream_dead_letters_late_trades_and_duplicates(kafka_bootstrap: s
     assert result.returncode == 0, result.stderr[-3000:]
 
     # every rejected record is in the DLQ, untouched, with the reason the simulator injected
-    dead = Counter((dict(m.headers() or [])[HEADER_REASON].decode(), m.value())
+    dead = Counter((header(m.headers(), HEADER_REASON), m.value())
                    for m in pipeline.messages(settings.topic_dlq))
     injected = Counter((truth.reason.value, record.value) for record, truth in pairs
                        if truth.reason is not None and truth.label is not Label.CONFLICT)

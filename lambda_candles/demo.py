@@ -1,0 +1,168 @@
+"""``candles demo``: the whole pipeline on embedded defaults, with a report of what went where.
+
+Each run uses its own topic prefix (``demo-<run>``), so runs never see each other's data.
+Steps: a Kafka broker (the configured one, or a local one started here), topics, a
+simulated chaos stream written to a file and replayed into Kafka, the speed layer until
+the input is drained, then every output topic read back and checked against the
+contract's reference implementation.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from confluent_kafka.admin import AdminClient
+from prometheus_client import CollectorRegistry
+
+from candle_core.codec import decode_candle
+from candle_core.parsing import TradeParser
+from candle_core.reference import candles_from_trades
+from candle_core.settings import CandlesSettings
+from candle_core.trade import Trade
+from candle_core.windows import interval_label
+from kafka_ops.clients import common_config, local_kafka_config, producer_config
+from kafka_ops.launcher import LocalKafka
+from kafka_ops.reading import read_topic
+from kafka_ops.topics import create_topics, pipeline_topics
+from lambda_candles.http_server import Heartbeat
+from sources.chaos import CHAOS_PRESET
+from sources.formats import open_records
+from sources.outputs import drain
+from sources.pacing import Pace, Pacer
+from sources.producer import KafkaSink
+from sources.records import kafka_timestamp_ms
+from sources.replay import replay
+from sources.simulator import SimulationConfig, simulate
+from speed_layer.metrics import SpeedMetrics
+from speed_layer.outputs import HEADER_REASON, decode_late, header
+from speed_layer.processor import SpeedLayer, StopRules
+from speed_layer.summary import RunSummary
+
+TOPIC_FIELDS = ("topic_trades", "topic_dlq", "topic_late", "topic_candles", "topic_live",
+                "topic_speed_state")
+
+
+@dataclass
+class DemoReport:
+    """What the demo did, step by step, for the closing tables."""
+
+    run_id: str
+    bootstrap: str
+    trades_file: Path
+    simulated: Counter[str] = field(default_factory=Counter)
+    replayed: int = 0
+    speed: RunSummary = field(default_factory=RunSummary)
+    candles_by_interval: Counter[str] = field(default_factory=Counter)
+    dlq_by_reason: Counter[str] = field(default_factory=Counter)
+    late: int = 0
+    exact: int = 0
+    expected: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def broker(settings: CandlesSettings, keep: bool, say: Callable[[str], None]) -> Iterator[str]:
+    """The configured broker, or a local one (stopped afterwards unless ``keep``)."""
+    if settings.kafka_bootstrap_servers:
+        yield settings.kafka_bootstrap_servers
+        return
+    local = LocalKafka(local_kafka_config(settings))
+    already = local.status().running
+    say("starting a local Kafka broker (the first run fetches its jars with mvn) ...")
+    bootstrap = local.start()
+    try:
+        yield bootstrap
+    finally:
+        if not keep and not already:
+            local.stop()
+
+
+def isolated(settings: CandlesSettings, bootstrap: str, run_id: str) -> CandlesSettings:
+    """Settings whose topics, group and transactional id belong to this run only."""
+    update: dict[str, object] = {name: f"demo-{run_id}.{getattr(settings, name)}"
+                                 for name in TOPIC_FIELDS}
+    update |= {"kafka_bootstrap_servers": bootstrap, "speed_group_id": f"demo-{run_id}",
+               "speed_instance_id": f"demo-{run_id}"}
+    return settings.model_copy(update=update)
+
+
+def run_demo(settings: CandlesSettings, trades: int, workdir: Path, keep_kafka: bool,
+             say: Callable[[str], None]) -> DemoReport:
+    """Run every step; ``say`` reports progress lines."""
+    run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    with broker(settings, keep_kafka, say) as bootstrap:
+        settings = isolated(settings, bootstrap, run_id)
+        report = DemoReport(run_id, bootstrap, workdir / f"demo-{run_id}" / "trades.parquet")
+        create_topics(AdminClient(common_config(settings)), pipeline_topics(settings),
+                      settings.replication_factor)
+        timed(report, "simulate", lambda: _simulate(settings, trades, report), say)
+        timed(report, "replay", lambda: _replay(settings, report), say)
+        timed(report, "speed layer", lambda: _speed(settings, report), say)
+        timed(report, "verify", lambda: _verify(settings, report), say)
+    return report
+
+
+def timed(report: DemoReport, step: str, action: Callable[[], None],
+          say: Callable[[str], None]) -> None:
+    say(f"{step} ...")
+    began = time.monotonic()
+    action()
+    report.seconds[step] = time.monotonic() - began
+
+
+def _simulate(settings: CandlesSettings, trades: int, report: DemoReport) -> None:
+    now_s = int(time.time())
+    start_us = (now_s - now_s % 60) * 1_000_000 - trades * 1_000  # ends about now
+    config = SimulationConfig(trades=trades, start_us=start_us, seed=7, rate_per_s=1_000.0,
+                              chaos=CHAOS_PRESET,
+                              allowed_lateness_us=settings.allowed_lateness_us,
+                              max_future_skew_us=settings.max_future_skew_us)
+    report.trades_file.parent.mkdir(parents=True, exist_ok=True)
+    report.simulated = drain(simulate(config), report.trades_file, None, None,
+                             threading.Event())
+
+
+def _replay(settings: CandlesSettings, report: DemoReport) -> None:
+    sink = KafkaSink(producer_config(settings), settings.topic_trades)
+    run = replay(lambda: open_records(report.trades_file), sink,
+                 Pacer(Pace(), lambda _s: False), threading.Event())
+    if sink.flush() or sink.counts.failed:
+        raise RuntimeError(f"replay: {sink.counts.failed} records not delivered")
+    report.replayed = run.sent
+
+
+def _speed(settings: CandlesSettings, report: DemoReport) -> None:
+    layer = SpeedLayer(settings, SpeedMetrics(CollectorRegistry()), Heartbeat(60.0),
+                       StopRules(idle_exit_s=3.0))
+    report.speed = layer.run()
+
+
+def _verify(settings: CandlesSettings, report: DemoReport) -> None:
+    messages = read_topic(settings, settings.topic_candles)
+    candles = [decode_candle(m.value() or b"") for m in messages]
+    report.candles_by_interval = Counter(interval_label(c.interval_us) for c in candles)
+    report.dlq_by_reason = Counter(header(m.headers(), HEADER_REASON) or "?"
+                                   for m in read_topic(settings, settings.topic_dlq))
+    late = {_late_key(m.value() or b"") for m in read_topic(settings, settings.topic_late)}
+    report.late = len(late)
+    parser = TradeParser(settings.max_future_skew_us)
+    records = open_records(report.trades_file)
+    valid = [t for t in (parser.parse(r.value, kafka_timestamp_ms(r.timestamp_us) * 1000)
+                         for r in records) if isinstance(t, Trade)]
+    expected = candles_from_trades([t for t in valid if (t.symbol, t.trade_id) not in late],
+                                   settings.intervals_us)
+    mine = {c.key: c for c in candles}
+    report.expected = len(expected)
+    report.exact = sum(1 for c in expected if mine.get(c.key) == c)
+
+
+def _late_key(value: bytes) -> tuple[str, int]:
+    wire = orjson.loads(bytes(decode_late(value).trade))
+    return wire["symbol"], wire["trade_id"]
