@@ -18,7 +18,9 @@ import msgspec
 
 from candle_core.fixed_point import (
     MAX_PRICE,
+    MAX_PRICE_INT,
     MAX_SIZE,
+    MAX_SIZE_INT,
     PRICE_DECIMALS,
     SIZE_DECIMALS,
     FixedPointError,
@@ -33,6 +35,12 @@ DECIMAL_STRING_PATTERN = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 MAX_TRADE_ID = 2**63 - 1
 MAX_TS_US = 4_102_444_800_000_000  # 2100-01-01T00:00:00Z: beyond this, not microseconds
 SIDES = frozenset({"buy", "sell"})
+SYMBOL_CACHE_SIZE = 100_000
+_GOOD_SYMBOLS: set[str] = set()  # symbols already checked against SYMBOL_PATTERN
+assert PRICE_DECIMALS == SIZE_DECIMALS, "the fast path below assumes one scale"
+QUOTE = ord('"')
+MAX_WHOLE_DIGITS = 11  # 10^10, the size bound, has 11 digits
+_PAD = {digits: b"0" * (PRICE_DECIMALS - digits) for digits in range(PRICE_DECIMALS + 1)}
 REQUIRED_FIELDS = ("symbol", "trade_id", "ts", "price", "size")
 
 
@@ -47,6 +55,9 @@ class _WireTrade(msgspec.Struct):
 
 
 _DECODER = msgspec.json.Decoder(_WireTrade)
+# NamedTuple's generated __new__ is Python code; building the tuple directly is 3x cheaper
+# on the hot path and gives the identical object.
+_new_tuple = tuple.__new__
 
 _FIXED_POINT_REASONS = {
     "not_finite": Reason.BAD_PRECISION,
@@ -75,16 +86,24 @@ class TradeParser:
         return self._validate(wire, kafka_ts_us)
 
     def _validate(self, wire: _WireTrade, kafka_ts_us: int | None) -> Trade | Rejection:
-        if SYMBOL_PATTERN.fullmatch(wire.symbol) is None:
-            return Rejection(Reason.BAD_SYMBOL, f"symbol {wire.symbol!r} is not well-formed")
+        if wire.symbol not in _GOOD_SYMBOLS:
+            if SYMBOL_PATTERN.fullmatch(wire.symbol) is None:
+                return Rejection(Reason.BAD_SYMBOL, f"symbol {wire.symbol!r} is not well-formed")
+            if len(_GOOD_SYMBOLS) < SYMBOL_CACHE_SIZE:
+                _GOOD_SYMBOLS.add(wire.symbol)
         if not 0 <= wire.trade_id <= MAX_TRADE_ID:
             return Rejection(Reason.BAD_TRADE_ID, f"trade_id {wire.trade_id} not in [0, 2^63)")
         if not 0 <= wire.ts < MAX_TS_US:
             return Rejection(Reason.BAD_TIMESTAMP, f"ts {wire.ts} is not epoch microseconds")
-        price = _fixed(wire.price, "price", PRICE_DECIMALS, MAX_PRICE, Reason.NON_POSITIVE_PRICE)
+        price: int | Rejection | None = _plain_fixed(bytes(wire.price), MAX_PRICE_INT)
+        if price is None:
+            price = _fixed(wire.price, "price", PRICE_DECIMALS, MAX_PRICE,
+                           Reason.NON_POSITIVE_PRICE)
         if isinstance(price, Rejection):
             return price
-        size = _fixed(wire.size, "size", SIZE_DECIMALS, MAX_SIZE, Reason.NON_POSITIVE_SIZE)
+        size: int | Rejection | None = _plain_fixed(bytes(wire.size), MAX_SIZE_INT)
+        if size is None:
+            size = _fixed(wire.size, "size", SIZE_DECIMALS, MAX_SIZE, Reason.NON_POSITIVE_SIZE)
         if isinstance(size, Rejection):
             return size
         if wire.side is not None and wire.side not in SIDES:
@@ -94,7 +113,22 @@ class TradeParser:
             return Rejection(
                 Reason.FUTURE_TIMESTAMP, f"ts is {ahead_ms} ms after the Kafka timestamp"
             )
-        return Trade(wire.symbol, wire.trade_id, wire.ts, price, size, wire.venue, wire.side)
+        return _new_tuple(Trade, (wire.symbol, wire.trade_id, wire.ts, price, size, wire.venue,
+                                  wire.side))
+
+
+def _plain_fixed(text: bytes, maximum: int) -> int | None:
+    """The fast path for the common shape (``123.45`` or ``"123.45"``, at most 8 decimals,
+    positive, within bounds); None sends anything else to :func:`_fixed`, which agrees on
+    every input this accepts (property-tested) and names the reason for the rest."""
+    if text[0] == QUOTE:
+        text = text[1:-1]
+    whole, dot, frac = text.partition(b".")
+    if len(frac) > PRICE_DECIMALS or len(whole) > MAX_WHOLE_DIGITS or not whole.isdigit() \
+            or (dot and not frac.isdigit()):
+        return None
+    value = int(whole + frac + _PAD[len(frac)])
+    return value if 0 < value <= maximum else None
 
 
 def _fixed(

@@ -32,8 +32,10 @@ class Trade(NamedTuple):
     side: str | None = None
 
     def content(self) -> tuple[int, int, int, str | None, str | None]:
-        """What must be equal for two trades with the same id to be exact duplicates."""
-        return (self.ts_us, self.price, self.size, self.venue, self.side)
+        """What must be equal for two trades with the same id to be exact duplicates:
+        ``(ts_us, price, size, venue, side)``, i.e. every field after the id (the speed
+        layer's hot path takes the same slice directly)."""
+        return self[2:]
 
     def to_wire(self) -> dict[str, object]:
         """The JSON object for this trade, with price and size as exact decimal strings."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from candle_core.candle import Candle
 from candle_core.trade import Rejection, Trade
 from speed_layer.changelog import PartitionState
 from speed_layer.engine import Closed, PartitionEngine
@@ -26,6 +27,7 @@ class PartitionRun:
     rollups_changed: set[RollupKey] = field(default_factory=set)
     rollups_emitted: set[RollupKey] = field(default_factory=set)
     closed_at: list[float] = field(default_factory=list)
+    closed: Closed = field(default_factory=Closed)  # filled by the engine, drained per batch
 
     @classmethod
     def restored(cls, engine: PartitionEngine, state: PartitionState, now: float) -> PartitionRun:
@@ -46,11 +48,14 @@ class PartitionRun:
             if closed.candles:  # cannot happen: replay never passes the restored max_ts
                 raise AssertionError("replay closed a window; changelog and offsets disagree")
 
-    def absorb(self, closed: Closed, now: float) -> None:
-        """Remember what the changelog must record at the next commit."""
+    def take_closed(self, now: float) -> list[Candle]:
+        """Drain what the engine closed: return the candles to emit, and remember what the
+        changelog must record at the next commit."""
+        closed, self.closed = self.closed, Closed()
         self.rollups_changed |= closed.rollups_changed
         self.rollups_emitted |= closed.rollups_emitted
         self.closed_at.extend([now] * len(closed.candles))
+        return closed.candles
 
     def flushed(self) -> bool:
         """No open window and no partial rollup: nothing is held back."""

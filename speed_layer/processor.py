@@ -21,11 +21,11 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 
 from candle_core.parsing import TradeParser
 from candle_core.settings import CandlesSettings
-from candle_core.trade import Rejection, Trade
+from candle_core.trade import Rejection
 from kafka_ops.clients import consumer_config, producer_config
 from lambda_candles.http_server import Heartbeat
 from speed_layer.changelog import restore
-from speed_layer.engine import FAR_FUTURE, Closed, PartitionEngine
+from speed_layer.engine import FAR_FUTURE, Outcome, PartitionEngine
 from speed_layer.exceptions import SpeedLayerError
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.partition import PartitionRun
@@ -133,15 +133,14 @@ class SpeedLayer:
         watermark would. Later trades for this range would then be late."""
         now = self.clock()
         for run in self.partitions.values():
-            closed = Closed()
-            run.engine.advance_to(FAR_FUTURE, closed)
-            run.absorb(closed, now)
-            self.summary.candles += self.writer.emit(closed.candles, now)
+            run.engine.advance_to(FAR_FUTURE, run.closed)
+            self._emit_closed(run, now)
 
     def _process(self, messages: list[Any], now: float) -> None:
         """The hot path. ``messages`` are confluent Messages, typed Any here: a message
         without error always has a partition, an offset and a timestamp."""
         parse, partitions, summary = self.parser.parse, self.partitions, self.summary
+        applied = Outcome.APPLIED
         for message in messages:
             if message.error() is not None:
                 self._message_error(message)
@@ -160,18 +159,21 @@ class SpeedLayer:
                 self.writer.dead_letter(message, result.reason, result.detail)
                 summary.dead_letter(result.reason)
             else:
-                self._apply(run, message, result, offset, now)
+                outcome = run.engine.add(result, offset, run.closed)
+                if outcome is applied:
+                    summary.valid += 1
+                else:
+                    self.writer.handle_outcome(outcome, run, message, result, summary)
             run.processed = offset + 1
             run.last_seen = now
+        for run in partitions.values():
+            self._emit_closed(run, now)
 
-    def _apply(self, run: PartitionRun, message: Message, trade: Trade, offset: int,
-               now: float) -> None:
-        closed = Closed()
-        outcome = run.engine.add(trade, offset, closed)
-        self.writer.handle_outcome(outcome, run, message, trade, self.summary)
-        if closed.candles or closed.rollups_changed:
-            run.absorb(closed, now)
-            self.summary.candles += self.writer.emit(closed.candles, now)
+    def _emit_closed(self, run: PartitionRun, now: float) -> None:
+        """Produce what the partition's watermark closed since the last call."""
+        if run.closed.candles or run.closed.rollups_changed:
+            candles = run.take_closed(now)
+            self.summary.candles += self.writer.emit(candles, now)
 
     def _close_idle(self, now: float) -> None:
         timeout_us = self.settings.idle_timeout_us
@@ -179,11 +181,9 @@ class SpeedLayer:
             idle_for_us = int((now - run.last_seen) * 1_000_000)
             if idle_for_us < timeout_us or run.flushed() or not self._caught_up(number, run):
                 continue
-            closed = Closed()
-            run.engine.advance_to(run.engine.idle_watermark_us(idle_for_us, timeout_us), closed)
-            if closed.candles or closed.rollups_changed:
-                run.absorb(closed, now)
-                self.summary.candles += self.writer.emit(closed.candles, now)
+            run.engine.advance_to(run.engine.idle_watermark_us(idle_for_us, timeout_us),
+                                  run.closed)
+            self._emit_closed(run, now)
 
     def _caught_up(self, number: int, run: PartitionRun) -> bool:
         """No backlog: a partition that still has records to read is slow, not idle."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import msgspec
 import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from candle_core.fixed_point import (
+    MAX_PRICE,
     MAX_PRICE_INT,
     PRICE_DECIMALS,
     format_fixed,
@@ -147,3 +149,32 @@ def test_format_fixed(value: int, text: str) -> None:
 )
 def test_round_half_up(numerator: int, denominator: int, rounded: int) -> None:
     assert round_half_up_div(numerator, denominator) == rounded
+
+
+decimal_texts = st.one_of(
+    st.from_regex(r"-?[0-9]{1,12}(\.[0-9]{1,10})?", fullmatch=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=8).map(str),
+    st.sampled_from(["0", "0.0", "00000001", "10000000", "10000000.00000001", "1e3", "1.",
+                     ".5", "01.10", "9999999999.99999999", "10000000000", "10000000001"]),
+)
+
+
+@given(decimal_texts, st.booleans())
+def test_fast_and_exact_paths_agree(text: str, quoted: bool) -> None:
+    """The fast path for plain decimals and the Decimal path give the same verdict."""
+    from candle_core import parsing
+
+    literal = f'"{text}"' if quoted else text
+    raw = f'{{"symbol":"X","trade_id":1,"ts":1,"price":{literal},"size":1}}'.encode()
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return  # not a JSON number: not for this test
+    fast = parsing._plain_fixed(literal.encode(), MAX_PRICE_INT)
+    exact = parsing._fixed(msgspec.Raw(literal.encode()), "price", PRICE_DECIMALS, MAX_PRICE,
+                           Reason.NON_POSITIVE_PRICE)
+    if fast is not None:
+        assert exact == fast
+    elif isinstance(exact, int):  # the fast path declines only odd shapes (1e3, 1.500000000)
+        whole, _, frac = text.lower().partition(".")
+        assert "e" in text.lower() or len(frac) > 8 or len(whole) > 11
