@@ -185,16 +185,19 @@ class SpeedLayer:
                                   run.closed)
             self._emit_closed(run, now)
 
-    def _caught_up(self, number: int, run: PartitionRun) -> bool:
-        """No backlog: a partition that still has records to read is slow, not idle."""
+    def _high_watermark(self, number: int) -> int | None:
+        """The partition's end offset as of the last fetch (None before the first one)."""
         partition = TopicPartition(self.settings.topic_trades, number)
         try:
-            low, high = self._consumer.get_watermark_offsets(partition, cached=True)
+            _, high = self._consumer.get_watermark_offsets(partition, cached=True)
         except KafkaException:
-            return False
-        if high < 0:
-            return False  # not known yet: no fetch response so far
-        return high <= (run.processed if run.processed is not None else low)
+            return None
+        return None if high < 0 else int(high)
+
+    def _caught_up(self, number: int, run: PartitionRun) -> bool:
+        """No backlog: a partition that still has records to read is slow, not idle."""
+        high = self._high_watermark(number)
+        return high is not None and high <= (run.processed or 0)
 
     def _commit(self, begin_next: bool = True) -> None:
         self.writer.commit(self.partitions, begin_next=begin_next)
@@ -213,6 +216,9 @@ class SpeedLayer:
             if run.engine.max_ts_us > 0:
                 lag_s = (wall_us - run.engine.watermark_us) / 1_000_000
                 self.metrics.watermark_lag.labels(str(number)).set(lag_s)
+            high = self._high_watermark(number)
+            if high is not None and run.processed is not None:
+                self.metrics.consumer_lag.labels(str(number)).set(max(0, high - run.processed))
 
     def _message_error(self, message: Message) -> None:
         error = message.error()
