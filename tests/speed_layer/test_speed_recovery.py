@@ -98,3 +98,26 @@ def owned_partitions(log: Path) -> set[int]:
         elif entry.get("msg") == "partition restored":
             owned.add(entry["partition"])
     return owned
+
+
+def test_a_member_joining_mid_stream_takes_over_state_exactly(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """Rebalance under load: the first member commits and hands over open windows."""
+    trades = clean_stream(250_000, seed=12, span_s=1500)
+    pipeline.produce(as_records(trades))
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    args = ("speed", "--exit-when-idle", "6", "--idle-timeout-ms", "1000")
+    first = pipeline.start(*args, env={"CANDLES_SPEED_INSTANCE_ID": "a"}, log_path=logs[0])
+    deadline = time.monotonic() + 60
+    while not owned_partitions(logs[0]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # let the first member get well into the stream
+    second = pipeline.start(*args, env={"CANDLES_SPEED_INSTANCE_ID": "b"}, log_path=logs[1])
+    for process, log in ((first, logs[0]), (second, logs[1])):
+        assert process.wait(timeout=300) == 0, log.read_text()[-3000:]
+    consumed = [int(log.read_text().split("speed layer: ")[1].split(" records")[0]
+                    .replace(",", "")) for log in logs]
+    assert consumed[1] > 0, f"the second member never got work: {consumed}"
+    assert "partitions revoked" in logs[0].read_text()
+    assert_exact(committed_candles(pipeline), trades, pipeline.settings.intervals_us)
