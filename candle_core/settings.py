@@ -108,6 +108,12 @@ class CandlesSettings(BaseSettings):
     )
     archive_group_id: str = Field(default="candles-archive",
                                   description="Consumer group of the archiver.")
+    archive_instance_id: str = Field(
+        default_factory=lambda: socket.gethostname(),
+        description="Static group membership id of this archiver (Kafka group.instance.id): "
+        "a restarted instance takes its partitions back at once, and fences a stale "
+        "predecessor. Default: the host name (the pod name in Kubernetes).",
+    )
     archive_chunk_offsets: int = Field(
         default=100_000, ge=1, le=100_000_000,
         description="Offsets per archive chunk: a file holds one aligned block of this many "

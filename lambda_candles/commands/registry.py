@@ -15,6 +15,10 @@ _COMMANDS = {
     "simulate": "simulate",
     "replay": "replay",
     "demo": "demo",
+    "archive": "archive",
+    "batch": "batch",
+    "compact": "compact",
+    "profile": "profile",
 }
 
 

@@ -1,0 +1,70 @@
+"""``candles archive``: the master dataset writer, a member of the ``candles-archive`` group."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+
+import click
+from prometheus_client import CollectorRegistry
+
+from lambda_candles import logs
+from lambda_candles.http_server import Heartbeat, serve
+from lambda_candles.options import setting_option, settings_from
+from storage.archiver import Archiver
+from storage.metrics import ArchiveMetrics
+from storage.run_state import StopRules
+from storage.sinks import archive_sinks
+from storage.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+@click.command("archive")
+@setting_option("--bootstrap-servers", "kafka_bootstrap_servers")
+@setting_option("--root", "archive_root")
+@setting_option("--group-id", "archive_group_id")
+@setting_option("--instance-id", "archive_instance_id")
+@setting_option("--chunk-offsets", "archive_chunk_offsets", type=int)
+@setting_option("--flush-interval-ms", "archive_flush_interval_ms", type=int)
+@setting_option("--metrics-port", "metrics_port", type=int)
+@click.option("--trades-only", is_flag=True, help="Do not sink the speed layer's candles.")
+@click.option("--until-idle", "until_idle_s", type=float, default=None,
+              help="Exit once every partition has been at its end for this many seconds "
+              "(open chunks are written first). Default: run until SIGTERM.")
+@click.option("--max-messages", type=int, default=None, help="Exit after this many messages.")
+@click.option("--max-runtime", "max_runtime_s", type=float, default=None,
+              help="Exit after this many seconds.")
+@click.option("--summary-json", is_flag=True, help="Print the closing summary as JSON.")
+def archive(
+    kafka_bootstrap_servers: str | None, archive_root: str | None, archive_group_id: str | None,
+    archive_instance_id: str | None,
+    archive_chunk_offsets: int | None, archive_flush_interval_ms: int | None,
+    metrics_port: int | None, trades_only: bool, until_idle_s: float | None,
+    max_messages: int | None, max_runtime_s: float | None, summary_json: bool,
+) -> None:
+    """Write trades (and speed candles) to the Parquet master dataset, exactly once."""
+    settings = settings_from(
+        kafka_bootstrap_servers=kafka_bootstrap_servers, archive_root=archive_root,
+        archive_group_id=archive_group_id, archive_instance_id=archive_instance_id,
+        archive_chunk_offsets=archive_chunk_offsets,
+        archive_flush_interval_ms=archive_flush_interval_ms, metrics_port=metrics_port,
+    )
+    logs.configure(settings.log_level, settings.log_format)
+    registry = CollectorRegistry()
+    heartbeat = Heartbeat(stale_after_s=60.0)
+    if settings.metrics_port:
+        server = serve(registry, heartbeat, settings.metrics_port)
+        log.info("serving /metrics and /healthz", extra={"port": server.server_port})
+    store = open_store(settings)
+    archiver = Archiver(settings, store, ArchiveMetrics(registry),
+                        archive_sinks(settings, candles=not trades_only), heartbeat,
+                        StopRules(until_idle_s, max_messages, max_runtime_s))
+    summary = archiver.run()
+    if summary_json:
+        click.echo(json.dumps(asdict(summary)))
+        return
+    click.echo(f"archive {store.root_uri}: {summary.consumed:,} messages in "
+               f"{summary.seconds:.1f} s, {summary.chunks:,} chunks committed, "
+               f"{summary.files:,} files ({summary.bytes:,} bytes), rows {summary.rows}")

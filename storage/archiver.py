@@ -1,0 +1,147 @@
+"""``candles archive``: consume topics into the master dataset, exactly once.
+
+The Kafka Connect S3 sink's scheme: messages are cut into offset-aligned chunks
+(:mod:`storage.chunks`); a chunk's files get deterministic names and are written
+atomically; its end offset is committed only after its last file is in place. A crash
+re-reads at most one chunk per partition and rewrites the same files with the same bytes,
+so nothing is lost and nothing is doubled. Open chunks are also written (unsealed, not
+committed) every ``archive_flush_interval_ms`` and at exit, so quiet partitions show up.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import (
+    TIMESTAMP_NOT_AVAILABLE,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
+from confluent_kafka import Message as KafkaMessage
+
+from candle_core.settings import CandlesSettings
+from kafka_ops.clients import consumer_config
+from lambda_candles.http_server import Heartbeat
+from storage.chunks import ChunkRows, OpenChunk, chunk_index
+from storage.exceptions import OffsetOrderError
+from storage.manifest import ensure_layout
+from storage.metrics import ArchiveMetrics
+from storage.rows import Message
+from storage.run_state import ArchiveSummary, RunState, StopRules
+from storage.store import Store
+from storage.writer import ChunkWriter
+
+log = logging.getLogger(__name__)
+Key = tuple[str, int]
+
+
+class Archiver:
+    """One member of the archive consumer group. Build it, then call :meth:`run`."""
+
+    def __init__(self, settings: CandlesSettings, store: Store, metrics: ArchiveMetrics,
+                 sinks: dict[str, Callable[[], ChunkRows]], heartbeat: Heartbeat,
+                 stop_rules: StopRules | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings, self.store, self.metrics, self.sinks = settings, store, metrics, sinks
+        self.heartbeat, self.clock = heartbeat, clock
+        self.size = settings.archive_chunk_offsets
+        self.writer = ChunkWriter(store, metrics)
+        self.open: dict[Key, OpenChunk] = {}
+        self.state = RunState(stop_rules or StopRules(), clock)
+        overrides: dict[str, Any] = {"enable.partition.eof": True,
+                                     "group.instance.id": settings.archive_instance_id}
+        self.consumer = Consumer(consumer_config(settings, settings.archive_group_id,
+                                                 **overrides))
+
+    def stop(self, *_: object) -> None:
+        """Finish the current batch, write open chunks and exit (SIGTERM/SIGINT)."""
+        self.state.stopping = True
+
+    def run(self) -> ArchiveSummary:
+        ensure_layout(self.store, self.size)
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        self.consumer.subscribe(list(self.sinks), on_assign=self._on_assign,
+                                on_revoke=self._on_revoke, on_lost=self._on_revoke)
+        flush_every_s = self.settings.archive_flush_interval_ms / 1000
+        try:
+            while not self.state.done():
+                batch = self.consumer.consume(self.settings.archive_batch_size, timeout=0.2)
+                self.heartbeat.beat()
+                self._handle(batch)
+                if self.clock() - self.state.last_flush >= flush_every_s:
+                    self._flush_open()
+            self._flush_open()
+        finally:
+            self.consumer.close()
+        return self.state.summary()
+
+    def _handle(self, batch: list[KafkaMessage]) -> None:
+        for message in batch:
+            error = message.error()
+            if error is None:
+                self._route(message)
+            elif error.code() == KafkaError._PARTITION_EOF:
+                self.state.at_end.add((message.topic() or "", message.partition() or 0))
+            elif error.fatal():
+                raise KafkaException(error)
+            else:
+                log.warning("consumer error: %s", error)
+
+    def _route(self, message: KafkaMessage) -> None:
+        topic, partition, offset = message.topic() or "", message.partition() or 0, \
+            message.offset() or 0
+        key = (topic, partition)
+        index = chunk_index(offset, self.size)
+        chunk = self.open.get(key)
+        if chunk is not None and index != chunk.index:
+            if index < chunk.index:
+                raise OffsetOrderError(topic, partition, offset, chunk.first)
+            self._seal(chunk)
+            chunk = None
+        if chunk is None:
+            chunk = self.open[key] = OpenChunk(topic, partition, index, self.size,
+                                               self.sinks[topic]())
+        ts_type, ts_ms = message.timestamp()
+        chunk.add(Message(offset, -1 if ts_type == TIMESTAMP_NOT_AVAILABLE else ts_ms,
+                          message.key(), message.value()))
+        self.state.saw_message(key)
+        self.metrics.consumed.inc()
+        self.metrics.commit_lag.labels(topic, str(partition)).set(offset + 1 - chunk.first)
+
+    def _seal(self, chunk: OpenChunk) -> None:
+        """Write the complete chunk, then commit its end offset (never before)."""
+        result = self.writer.write(chunk, sealed=True)
+        tp = TopicPartition(chunk.topic, chunk.partition, chunk.end)
+        self.consumer.commit(offsets=[tp], asynchronous=False)
+        self.state.sealed(result.files, result.bytes, chunk.rows.counts())
+        for kind, count in chunk.rows.counts().items():
+            self.metrics.rows.labels(kind).inc(count)
+        self.metrics.chunks.inc()
+        self.metrics.last_commit.set_to_current_time()
+        del self.open[(chunk.topic, chunk.partition)]
+
+    def _flush_open(self) -> None:
+        for chunk in self.open.values():
+            if chunk.dirty:
+                result = self.writer.write(chunk, sealed=False)
+                self.state.flushed(result.files, result.bytes)
+        self.state.last_flush = self.clock()
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.state.assigned.update((tp.topic, tp.partition) for tp in partitions)
+        log.info("assigned %s", [f"{tp.topic}[{tp.partition}]" for tp in partitions])
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Drop revoked partitions' open chunks unwritten: the next owner re-reads them
+        from the committed chunk start and writes the same files."""
+        for tp in partitions:
+            self.open.pop((tp.topic, tp.partition), None)
+            self.state.assigned.discard((tp.topic, tp.partition))
+            self.state.at_end.discard((tp.topic, tp.partition))

@@ -1,0 +1,53 @@
+"""Errors raised by :mod:`storage` (the archive, the store and compaction).
+
+Every class derives from :class:`StorageError` and from one of the shared kinds: a store
+that did not answer is transient (retry later), a layout that does not match the archive
+is terminal (fix the configuration first).
+"""
+
+from __future__ import annotations
+
+from candle_core.exceptions import CandlesError, TerminalError, TransientError
+
+
+class StorageError(CandlesError):
+    """Root of every error raised on purpose by :mod:`storage`."""
+
+
+class StoreUnavailableError(StorageError, TransientError):
+    """Reading or writing the store failed (disk full, S3 endpoint down, permissions)."""
+
+    def __init__(self, uri: str, action: str, cause: Exception) -> None:
+        self.uri, self.action, self.cause = uri, action, cause
+        super().__init__(f"could not {action} {uri}: {cause}. Check that the store is "
+                         "reachable and writable (CANDLES_ARCHIVE_ROOT, CANDLES_S3_*), "
+                         "then run again: nothing was committed past the last good file")
+
+
+class ArchiveLayoutError(StorageError, TerminalError):
+    """The archive at this root was written with a different chunk size (or is not ours)."""
+
+    def __init__(self, root: str, found: object, wanted: object) -> None:
+        self.root, self.found, self.wanted = root, found, wanted
+        super().__init__(
+            f"archive {root} uses {found}, but this process is configured for {wanted}: "
+            "file names derive from the chunk size, so changing it would duplicate rows on "
+            "replay. Set CANDLES_ARCHIVE_CHUNK_OFFSETS back, or archive to a new root")
+
+
+class OffsetOrderError(StorageError, TerminalError):
+    """A partition's offsets went backwards inside one assignment (a bug or a manual seek)."""
+
+    def __init__(self, topic: str, partition: int, offset: int, chunk_first: int) -> None:
+        self.topic, self.partition, self.offset = topic, partition, offset
+        super().__init__(
+            f"{topic}[{partition}] offset {offset} is before the open chunk at {chunk_first}: "
+            "offsets must only grow within an assignment; restart the archiver")
+
+
+class DatasetNotFoundError(StorageError, TerminalError):
+    """There is no data where a job expected some (wrong date, root or symbols)."""
+
+    def __init__(self, where: str, hint: str) -> None:
+        self.where, self.hint = where, hint
+        super().__init__(f"no data at {where}: {hint}")

@@ -1,0 +1,23 @@
+"""Which topics the archive consumes, and the row buffer each one fills."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from candle_core.parsing import TradeParser
+from candle_core.settings import CandlesSettings
+from storage.candle_rows import CandleRows
+from storage.chunks import ChunkRows
+from storage.trade_rows import TradeRows
+
+
+def archive_sinks(settings: CandlesSettings, candles: bool = True
+                  ) -> dict[str, Callable[[], ChunkRows]]:
+    """``trades`` (validated with the contract's parser) and, unless ``candles`` is
+    False, the speed layer's ``candles`` topic."""
+    parser = TradeParser(settings.max_future_skew_us)
+    sinks: dict[str, Callable[[], ChunkRows]] = {
+        settings.topic_trades: lambda: TradeRows(parser)}
+    if candles:
+        sinks[settings.topic_candles] = CandleRows
+    return sinks
