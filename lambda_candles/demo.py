@@ -3,8 +3,9 @@
 Each run uses its own topic prefix (``demo-<run>``), so runs never see each other's data.
 Steps: a Kafka broker (the configured one, or a local one started here), topics, a
 simulated chaos stream written to a file and replayed into Kafka, the speed layer until
-the input is drained, then every output topic read back and checked against the
-contract's reference implementation.
+the input is drained, every output topic read back and checked against the contract's
+reference implementation, the archive (the Parquet master dataset, with the speed candles
+beside it), the batch layer for every date, and a first speed-versus-batch comparison.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import orjson
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
-from candle_core.codec import decode_candle
+from batch_layer.job import BatchSummary, candles_of_date, run_batch
+from batch_layer.output import to_table
+from candle_core.codec import candles_from_table, decode_candle
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
 from candle_core.settings import CandlesSettings
@@ -32,6 +35,7 @@ from kafka_ops.launcher import LocalKafka
 from kafka_ops.reading import read_topic
 from kafka_ops.topics import create_topics, pipeline_topics
 from lambda_candles.http_server import Heartbeat
+from reconciliation.drift import join
 from sources.chaos import CHAOS_PRESET
 from sources.formats import open_records
 from sources.outputs import drain
@@ -44,6 +48,13 @@ from speed_layer.metrics import SpeedMetrics
 from speed_layer.outputs import HEADER_REASON, decode_late, header
 from speed_layer.processor import SpeedLayer, StopRules
 from speed_layer.summary import RunSummary
+from storage.archiver import Archiver
+from storage.layout import date_of
+from storage.metrics import ArchiveMetrics
+from storage.run_state import ArchiveSummary
+from storage.run_state import StopRules as ArchiveStopRules
+from storage.sinks import archive_sinks
+from storage.store import open_store
 
 TOPIC_FIELDS = ("topic_trades", "topic_dlq", "topic_late", "topic_candles", "topic_live",
                 "topic_speed_state")
@@ -64,6 +75,13 @@ class DemoReport:
     late: int = 0
     exact: int = 0
     expected: int = 0
+    archive: ArchiveSummary | None = None
+    lake: str = ""
+    batch: list[BatchSummary] = field(default_factory=list)
+    batch_exact: int = 0
+    batch_expected: int = 0
+    speed_vs_batch: Counter[str] = field(default_factory=Counter)
+    max_drift: float = 0.0
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -89,7 +107,8 @@ def isolated(settings: CandlesSettings, bootstrap: str, run_id: str) -> CandlesS
     update: dict[str, object] = {name: f"demo-{run_id}.{getattr(settings, name)}"
                                  for name in TOPIC_FIELDS}
     update |= {"kafka_bootstrap_servers": bootstrap, "speed_group_id": f"demo-{run_id}",
-               "speed_instance_id": f"demo-{run_id}"}
+               "speed_instance_id": f"demo-{run_id}", "archive_group_id": f"demo-{run_id}-a",
+               "archive_instance_id": f"demo-{run_id}"}
     return settings.model_copy(update=update)
 
 
@@ -99,6 +118,8 @@ def run_demo(settings: CandlesSettings, trades: int, workdir: Path, keep_kafka: 
     run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     with broker(settings, keep_kafka, say) as bootstrap:
         settings = isolated(settings, bootstrap, run_id)
+        settings = settings.model_copy(update={"archive_root": str(workdir / f"demo-{run_id}"
+                                                                   / "lake")})
         report = DemoReport(run_id, bootstrap, workdir / f"demo-{run_id}" / "trades.parquet")
         create_topics(AdminClient(common_config(settings)), pipeline_topics(settings),
                       settings.replication_factor)
@@ -106,6 +127,8 @@ def run_demo(settings: CandlesSettings, trades: int, workdir: Path, keep_kafka: 
         timed(report, "replay", lambda: _replay(settings, report), say)
         timed(report, "speed layer", lambda: _speed(settings, report), say)
         timed(report, "verify", lambda: _verify(settings, report), say)
+        timed(report, "archive", lambda: _archive(settings, report), say)
+        timed(report, "batch layer", lambda: _batch(settings, report), say)
     return report
 
 
@@ -152,15 +175,51 @@ def _verify(settings: CandlesSettings, report: DemoReport) -> None:
                                    for m in read_topic(settings, settings.topic_dlq))
     late = {_late_key(m.value() or b"") for m in read_topic(settings, settings.topic_late)}
     report.late = len(late)
-    parser = TradeParser(settings.max_future_skew_us)
-    records = open_records(report.trades_file)
-    valid = [t for t in (parser.parse(r.value, kafka_timestamp_ms(r.timestamp_us) * 1000)
-                         for r in records) if isinstance(t, Trade)]
+    valid = _valid_trades(settings, report)
     expected = candles_from_trades([t for t in valid if (t.symbol, t.trade_id) not in late],
                                    settings.intervals_us)
     mine = {c.key: c for c in candles}
     report.expected = len(expected)
     report.exact = sum(1 for c in expected if mine.get(c.key) == c)
+
+
+def _archive(settings: CandlesSettings, report: DemoReport) -> None:
+    store = open_store(settings)
+    archiver = Archiver(settings, store, ArchiveMetrics(CollectorRegistry()),
+                        archive_sinks(settings, candles=True), Heartbeat(60.0),
+                        ArchiveStopRules(until_idle_s=2.0))
+    report.archive = archiver.run()
+    report.lake = store.root_uri
+
+
+def _batch(settings: CandlesSettings, report: DemoReport) -> None:
+    """Every date the stream touched, then batch vs reference and speed vs batch."""
+    store = open_store(settings)
+    trades = _valid_trades(settings, report)
+    dates = sorted({date_of(t.ts_us) for t in trades})
+    batch_candles = []
+    for date in dates:
+        report.batch.append(run_batch(store, settings, date))
+        frames, _ = candles_of_date(store, settings, date)
+        for frame in frames.values():
+            batch_candles.extend(candles_from_table(to_table(frame)))
+    expected = candles_from_trades(trades, settings.intervals_us)
+    mine = {c.key: c for c in batch_candles}
+    report.batch_expected = len(expected)
+    report.batch_exact = sum(1 for c in expected if mine.get(c.key) == c)
+    speed = [decode_candle(m.value() or b"") for m in
+             read_topic(settings, settings.topic_candles)]
+    drifts = join(speed, batch_candles)
+    report.speed_vs_batch = Counter(d.match.value for d in drifts)
+    report.max_drift = float(max((d.drift for d in drifts), default=0))
+
+
+def _valid_trades(settings: CandlesSettings, report: DemoReport) -> list[Trade]:
+    """The simulated file's valid trades, in arrival (offset) order."""
+    parser = TradeParser(settings.max_future_skew_us)
+    parsed = (parser.parse(r.value, kafka_timestamp_ms(r.timestamp_us) * 1000)
+              for r in open_records(report.trades_file))
+    return [t for t in parsed if isinstance(t, Trade)]
 
 
 def _late_key(value: bytes) -> tuple[str, int]:
