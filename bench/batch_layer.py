@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -162,24 +164,33 @@ DUCK_COLUMNS = ("symbol", "window_start_us", "open", "high", "low", "close", "vo
                 "first_trade_id", "last_trade_id")
 
 
-def bench_scale(workdir: Path, trades: int, duckdb_max: int) -> dict[str, float]:
+def bench_scale(workdir: Path, trades: int, duckdb_max: int, repeats: int
+                ) -> dict[str, Any]:
+    """``repeats`` alternating Polars/DuckDB runs on one generated day; medians and runs."""
     root = workdir / f"day-{trades}"
     if not (root / trades_dir(DATE)).exists():
         began = time.perf_counter()
         generate(root, trades)
         print(f"generated {trades:,} trades in {time.perf_counter() - began:.0f} s", flush=True)
-    polars_s, polars_rss, polars_frame = run_polars(root)
-    result = {"trades": trades, "candles": polars_frame.height, "polars_s": polars_s,
-              "polars_trades_per_s": trades / polars_s,
-              "polars_peak_rss_mb": polars_rss / 2**20}
-    print(f"polars: {result}", flush=True)
-    if trades > duckdb_max:  # its window-function dedup needs ~0.2 GB per million trades
-        return result
-    duck_s, duck_rss, duck_frame = run_duckdb(root)
-    if not comparable(polars_frame).equals(comparable(duck_frame)):
-        raise SystemExit("Polars and DuckDB candles differ")
-    return {**result, "duckdb_s": duck_s, "duckdb_trades_per_s": trades / duck_s,
-            "ratio": duck_s / polars_s, "duckdb_peak_rss_mb": duck_rss / 2**20}
+    runs: list[dict[str, float]] = []
+    for attempt in range(repeats):
+        polars_s, polars_rss, polars_frame = run_polars(root)
+        run = {"polars_s": polars_s, "polars_peak_rss_mb": polars_rss / 2**20,
+               "candles": float(polars_frame.height)}
+        if trades <= duckdb_max:  # its window-function dedup needs ~0.2 GB per million
+            duck_s, duck_rss, duck_frame = run_duckdb(root)
+            if not comparable(polars_frame).equals(comparable(duck_frame)):
+                raise SystemExit("Polars and DuckDB candles differ")
+            run |= {"duckdb_s": duck_s, "duckdb_peak_rss_mb": duck_rss / 2**20,
+                    "ratio": duck_s / polars_s}
+        print(f"{trades:,} trades, run {attempt + 1}/{repeats}: {run}", flush=True)
+        runs.append(run)
+    medians = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    result: dict[str, Any] = {"trades": trades, **medians, "runs": runs,
+                                 "polars_trades_per_s": trades / medians["polars_s"]}
+    if "duckdb_s" in medians:
+        result["duckdb_trades_per_s"] = trades / medians["duckdb_s"]
+    return result
 
 
 def main() -> None:
@@ -190,18 +201,21 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=20_000_000)
     parser.add_argument("--scales", default="1,10", help="multiples of --trades to run")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/candles-bench"))
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs per scale; medians are reported (default 3)")
     parser.add_argument("--duckdb-max-trades", type=int, default=50_000_000,
                         help="skip DuckDB above this many trades (it would not fit in RAM)")
     args = parser.parse_args()
-    results = [bench_scale(args.workdir, args.trades * int(scale), args.duckdb_max_trades)
-               for scale in args.scales.split(",")]
+    results = [bench_scale(args.workdir, args.trades * int(scale), args.duckdb_max_trades,
+                           args.repeats) for scale in args.scales.split(",")]
+    print(f"medians of {args.repeats} runs:")
     print(f"{'trades':>12} {'candles':>9} {'polars/s':>12} {'duckdb/s':>12} {'ratio':>6} "
           f"{'polars RSS':>11} {'duckdb RSS':>11}")
     for r in results:
         duck = (f"{r['duckdb_trades_per_s']:>12,.0f} {r['ratio']:>6.2f}" if "ratio" in r
                 else f"{'skipped':>12} {'':>6}")
         duck_rss = f"{r['duckdb_peak_rss_mb']:>9,.0f}MB" if "ratio" in r else ""
-        print(f"{r['trades']:>12,} {r['candles']:>9,} {r['polars_trades_per_s']:>12,.0f} "
+        print(f"{r['trades']:>12,} {int(r['candles']):>9,} {r['polars_trades_per_s']:>12,.0f} "
               f"{duck} {r['polars_peak_rss_mb']:>9,.0f}MB {duck_rss}")
     print(json.dumps(results))
 
