@@ -6,6 +6,7 @@ loop fails the Kubernetes liveness probe instead of silently holding its partiti
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -55,3 +56,15 @@ def serve(registry: CollectorRegistry, heartbeat: Heartbeat, port: int,
     server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
     return server
+
+
+def start_observability(port: int, stale_after_s: float
+                        ) -> tuple[CollectorRegistry, Heartbeat]:
+    """A long-running command's registry and heartbeat, served on ``port`` (0: not served)."""
+    registry = CollectorRegistry()
+    heartbeat = Heartbeat(stale_after_s)
+    if port:
+        server = serve(registry, heartbeat, port)
+        logging.getLogger(__name__).info("serving /metrics and /healthz",
+                                         extra={"port": server.server_port})
+    return registry, heartbeat

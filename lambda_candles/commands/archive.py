@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict
 
 import click
-from prometheus_client import CollectorRegistry
 
 from lambda_candles import logs
-from lambda_candles.http_server import Heartbeat, serve
+from lambda_candles.http_server import start_observability
 from lambda_candles.options import setting_option, settings_from
 from storage.archiver import Archiver
 from storage.metrics import ArchiveMetrics
 from storage.run_state import StopRules
 from storage.sinks import archive_sinks
 from storage.store import open_store
-
-log = logging.getLogger(__name__)
 
 
 @click.command("archive")
@@ -52,11 +48,7 @@ def archive(
         archive_flush_interval_ms=archive_flush_interval_ms, metrics_port=metrics_port,
     )
     logs.configure(settings.log_level, settings.log_format)
-    registry = CollectorRegistry()
-    heartbeat = Heartbeat(stale_after_s=60.0)
-    if settings.metrics_port:
-        server = serve(registry, heartbeat, settings.metrics_port)
-        log.info("serving /metrics and /healthz", extra={"port": server.server_port})
+    registry, heartbeat = start_observability(settings.metrics_port, stale_after_s=60.0)
     store = open_store(settings)
     archiver = Archiver(settings, store, ArchiveMetrics(registry),
                         archive_sinks(settings, candles=not trades_only), heartbeat,

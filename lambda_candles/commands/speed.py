@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import click
-from prometheus_client import CollectorRegistry
 
 from lambda_candles import logs
-from lambda_candles.http_server import Heartbeat, serve
+from lambda_candles.http_server import start_observability
 from lambda_candles.options import setting_option, settings_from
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.processor import SpeedLayer, StopRules
-
-log = logging.getLogger(__name__)
 
 
 @click.command("speed")
@@ -46,11 +42,7 @@ def speed(
         metrics_port=metrics_port,
     )
     logs.configure(settings.log_level, settings.log_format)
-    registry = CollectorRegistry()
-    heartbeat = Heartbeat(stale_after_s=30.0)
-    if settings.metrics_port:
-        server = serve(registry, heartbeat, settings.metrics_port)
-        log.info("serving /metrics and /healthz", extra={"port": server.server_port})
+    registry, heartbeat = start_observability(settings.metrics_port, stale_after_s=30.0)
     layer = SpeedLayer(settings, SpeedMetrics(registry), heartbeat,
                        StopRules(idle_exit_s, max_runtime_s), live=live)
     summary = layer.run()
