@@ -60,6 +60,10 @@ class TransactionWriter:
     def due(self, now: float) -> bool:
         return now - self._last_commit >= self.commit_interval_s
 
+    def seconds_until_due(self, now: float) -> float:
+        """How long the loop may wait for input before the next commit is due."""
+        return max(0.0, self.commit_interval_s - (now - self._last_commit))
+
     def _produce(self, topic: str, value: bytes | None, key: bytes | None,
                  partition: int | None = None, headers: list[tuple[str, bytes]] | None = None
                  ) -> None:

@@ -6,6 +6,7 @@ import json
 import random
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -103,17 +104,23 @@ def owned_partitions(log: Path) -> set[int]:
 def test_a_member_joining_mid_stream_takes_over_state_exactly(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    """Rebalance under load: the first member commits and hands over open windows."""
-    trades = clean_stream(250_000, seed=12, span_s=1500)
-    pipeline.produce(as_records(trades))
+    """Rebalance mid-stream: the first member commits and hands its open windows over.
+
+    Half the stream is produced and processed by member a; b joins (a's partitions are
+    revoked and split, with windows still open); then the rest arrives for both.
+    """
+    trades = clean_stream(200_000, seed=12, span_s=1200)
+    records = as_records(trades)
+    half = len(records) // 2
+    pipeline.produce(records[:half])
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    args = ("speed", "--exit-when-idle", "6", "--idle-timeout-ms", "1000")
+    args = ("speed", "--exit-when-idle", "8", "--idle-timeout-ms", "60000")
     first = pipeline.start(*args, env={"CANDLES_SPEED_INSTANCE_ID": "a"}, log_path=logs[0])
-    deadline = time.monotonic() + 60
-    while not owned_partitions(logs[0]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)  # let the first member get well into the stream
+    wait_for(lambda: bool(owned_partitions(logs[0])), logs[0])
+    time.sleep(2.0)  # let a process the first half
     second = pipeline.start(*args, env={"CANDLES_SPEED_INSTANCE_ID": "b"}, log_path=logs[1])
+    wait_for(lambda: bool(owned_partitions(logs[1])), logs[1])
+    pipeline.produce(records[half:])
     for process, log in ((first, logs[0]), (second, logs[1])):
         assert process.wait(timeout=300) == 0, log.read_text()[-3000:]
     consumed = [int(log.read_text().split("speed layer: ")[1].split(" records")[0]
@@ -121,3 +128,10 @@ def test_a_member_joining_mid_stream_takes_over_state_exactly(
     assert consumed[1] > 0, f"the second member never got work: {consumed}"
     assert "partitions revoked" in logs[0].read_text()
     assert_exact(committed_candles(pipeline), trades, pipeline.settings.intervals_us)
+
+
+def wait_for(condition: Callable[[], bool], log: Path, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, log.read_text()[-3000:] if log.exists() else ""
+        time.sleep(0.2)

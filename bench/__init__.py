@@ -1,0 +1,1 @@
+"""Benchmarks: commands run by hand (``python bench/NAME.py --help``), not tests."""
