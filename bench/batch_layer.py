@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from bench.common import run_child
 from candle_core.fixed_point import PRICE_SCALE
 from storage.arrow_fixed import decimal_column
 from storage.layout import US_PER_HOUR, ChunkName, trades_dir
@@ -82,14 +84,11 @@ def write_hour(root: Path, symbol: str, s: int, hour: int, ts: np.ndarray, ids: 
 
 
 def measured(command: list[str]) -> tuple[float, int, str]:
-    """Run ``command``; return wall seconds, peak RSS in bytes, stdout."""
-    began = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    out = process.stdout.read() if process.stdout else ""
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise SystemExit(f"{command[:4]} failed with status {status}")
-    return time.perf_counter() - began, usage.ru_maxrss * 1024, out
+    """Run ``command``; return wall seconds, its own peak RSS in bytes (``VmHWM``), stdout."""
+    result = run_child(command, timeout_s=1800.0)
+    if result.returncode:
+        raise SystemExit(f"{command[:4]} failed with status {result.returncode}")
+    return result.seconds, result.peak_rss_bytes, result.stdout
 
 
 def run_polars(root: Path) -> tuple[float, int, pl.DataFrame]:
