@@ -1,0 +1,119 @@
+"""The command: its options, the children it dispatches to, and the run in order."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import kafka_broker, rate_text
+from bench.speed.consume import child_consume, measure_consume
+from bench.speed.context import Bench
+from bench.speed.data import preload
+from bench.speed.latency import child_latency_reader
+from bench.speed.paced import paced_run
+from bench.speed.quix import DEFAULT_QUIX_PYTHON, child_quix, measure_quix, pick_quix_python
+from bench.speed.report import report
+from bench.speed.shared import Measured
+from bench.speed.speed import child_speed, measure_speed
+
+CHILDREN: dict[str, Callable[[list[str]], None]] = {
+    "_consume-child": child_consume, "_speed-child": child_speed, "_quix-child": child_quix,
+    "_latency-reader": child_latency_reader,
+}
+
+
+def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/speed_layer.py", description=description,
+        epilog="Broker: KAFKA_BOOTSTRAP_SERVERS, else a local Kafka in a temp dir. Quix "
+        "Streams interpreter: --quix-python, else BENCH_QUIX_PYTHON, else "
+        f"{DEFAULT_QUIX_PYTHON} (python -m venv DIR && DIR/bin/pip install quixstreams).",
+    )
+    add = parser.add_argument
+    add("--trades", type=int, default=2_000_000, help="trades to preload (default 2,000,000)")
+    add("--partitions", type=int, default=8, help="partitions of the trades topic (default 8)")
+    add("--event-rate", type=float, default=3_000.0,
+        help="simulated trades per second of event time, calm rate (default 3000)")
+    add("--seed", type=int, default=42, help="simulator seed (default 42)")
+    add("--repeats", type=int, default=3, help="runs of (a), (b), (c); median reported")
+    add("--idle-exit", type=float, default=2.0,
+        help="candles speed --exit-when-idle for (b) (not counted in the rate; default 2)")
+    add("--quix-trades", type=int, default=100_000, help="trades for Quix (default 100,000)")
+    add("--quix-python", default=os.environ.get("BENCH_QUIX_PYTHON", ""),
+        help="python of a venv with quixstreams (see below)")
+    add("--quix-guarantee", choices=("exactly-once", "at-least-once"), default="exactly-once",
+        help="Quix processing guarantee (default exactly-once, like candles speed)")
+    add("--quix-commit-interval", type=float, default=None,
+        help="Quix commit_interval in seconds (default: candles speed's, 0.1; Quix's own "
+        "default is 5)")
+    add("--paced-rate", type=float, default=50_000.0, help="paced trades/s (default 50,000)")
+    add("--paced-seconds", type=float, default=20.0, help="paced run length (default 20)")
+    add("--skip", default="", help="comma-separated parts to skip: consume,speed,quix,paced")
+    add("--json", type=Path, default=None, help="also write all results to this file")
+    add("--workdir", type=Path, default=None, help="logs and Quix state (default: temp)")
+    add("--keep-topics", action="store_true", help="do not delete this run's topics")
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
+    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
+    quix_python = None if "quix" in skip else pick_quix_python(args)
+    print(f"preloading {args.trades:,} trades ...", flush=True)
+    bench.note_load("start")
+    preload(bench)
+    print(f"  done in {bench.info['preload_seconds']:.1f} s; reference candles in "
+          f"{bench.info['reference_seconds']:.1f} s", flush=True)
+    plan: list[tuple[str, str, Callable[[Bench, int, Measured], None]]] = [
+        ("consume", "(a) bare consume()", measure_consume),
+        ("speed", "(b) candles speed", measure_speed)]
+    if quix_python:
+        plan.append(("quix", f"(c) Quix ({min(args.quix_trades, args.trades) // 1000}k)",
+                     lambda bn, i, m: measure_quix(bn, i, m, quix_python)))
+    results = {key: Measured(name) for key, name, _ in plan if key not in skip}
+    for run_number in range(args.repeats):
+        for key, name, measure in plan:
+            if key in results:
+                print(f"{name}, run {run_number + 1}/{args.repeats} ...", flush=True)
+                measure(bench, run_number, results[key])
+                print(f"  {rate_text(results[key].rates[-1])}: {results[key].notes[-1]}",
+                      flush=True)
+        bench.note_load(f"run {run_number + 1}")
+    paced = None
+    if "paced" not in skip:
+        print(f"paced run: {args.paced_rate:,.0f} trades/s for {args.paced_seconds:.0f} s ...",
+              flush=True)
+        paced = paced_run(bench)
+        bench.note_load("paced")
+    return report(bench, results, paced)
+
+
+def main(argv: list[str] | None = None, description: str = "") -> None:
+    """Run a child if ``argv`` names one, else the benchmark; ``description`` heads --help."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in CHILDREN:
+        CHILDREN[argv[0]](argv[1:])
+        return
+    args = parse_args(argv, description)
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as temp, \
+            kafka_broker() as (bootstrap, started):
+        workdir = args.workdir or Path(temp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        bench = Bench(args, bootstrap, workdir)
+        bench.info["broker"] = "local Apache Kafka (temp dir)" if started else bootstrap
+        try:
+            everything = run(args, bench)
+        finally:
+            if not args.keep_topics and not started:
+                bench.cleanup()
+            del bench  # its clients, before the broker stops under them
+            gc.collect()
+    if args.json:
+        args.json.write_text(json.dumps(everything, indent=2, default=str))
+        print(f"\nwrote {args.json}")

@@ -1,0 +1,102 @@
+"""The data: preload the simulated trades, describe them, and check (b)'s candles against
+the contract's reference candles."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from typing import Any
+
+from bench.speed.context import Bench
+
+
+def preload(bench: Bench) -> None:
+    """Simulate the trades, produce them, parse them (for the reference) as the layer does."""
+    from candle_core.parsing import TradeParser
+    from candle_core.reference import candles_from_trades
+    from kafka_ops.clients import producer_config
+    from sources.producer import KafkaSink
+    from sources.records import kafka_timestamp_ms
+    from sources.simulator import SimulationConfig, simulate
+
+    args, settings = bench.args, bench.settings(f"{bench.run_id}.preload")
+    bench.create_topics(settings, extra=[bench.quix_topic])
+    start_us = (int(time.time()) // 3600 - 1) * 3_600_000_000  # last hour: same windows
+    config = SimulationConfig(trades=args.trades, start_us=start_us, seed=args.seed, symbols=8,
+                              rate_per_s=args.event_rate,
+                              allowed_lateness_us=settings.allowed_lateness_us,
+                              max_future_skew_us=settings.max_future_skew_us)
+    conf = producer_config(settings, bench.bootstrap)
+    sink, quix_sink = KafkaSink(conf, bench.trades_topic), KafkaSink(conf, bench.quix_topic)
+    parser, began = TradeParser(settings.max_future_skew_us), time.perf_counter()
+    for batch in simulate(config):
+        for record in batch.records():
+            sink.send(record)
+            if len(bench.trades) < args.quix_trades:
+                quix_sink.send(record)
+            trade = parser.parse(record.value, kafka_timestamp_ms(record.timestamp_us) * 1000)
+            if not hasattr(trade, "ts_us"):
+                raise SystemExit(f"the simulator made an invalid trade: {trade}")
+            bench.trades.append(trade)
+    if sink.flush(120) or quix_sink.flush(120) or sink.counts.failed or quix_sink.counts.failed:
+        raise SystemExit(f"preload failed: {sink.counts} {quix_sink.counts}")
+    bench.info["preload_seconds"] = time.perf_counter() - began
+    began = time.perf_counter()
+    bench.reference = candles_from_trades(bench.trades, settings.intervals_us)
+    bench.info["reference_seconds"] = time.perf_counter() - began
+    describe_data(bench, settings)
+
+
+def describe_data(bench: Bench, settings: Any) -> None:
+    import confluent_kafka
+    from confluent_kafka import Consumer, TopicPartition
+
+    from kafka_ops.clients import consumer_config
+
+    consumer = Consumer(consumer_config(settings, f"{bench.run_id}.probe", bench.bootstrap))
+    sizes = [consumer.get_watermark_offsets(TopicPartition(bench.trades_topic, p), timeout=30)[1]
+             for p in range(bench.args.partitions)]
+    consumer.close()
+    per_interval = Counter(c.interval_us for c in bench.reference)
+    trades = bench.trades
+    quix_slice = trades[:bench.args.quix_trades]
+    bench.info.update({
+        "partitions_with_data": sum(1 for s in sizes if s), "messages_per_partition": sizes,
+        "event_seconds": (trades[-1].ts_us - trades[0].ts_us) / 1e6,
+        "reference_candles": {str(k // 1_000_000) + "s": v for k, v in per_interval.items()},
+        "trades_per_1s_candle": len(trades) / max(1, per_interval[1_000_000]),
+        "intervals": list(settings.intervals), "allowed_lateness_ms": settings.allowed_lateness_ms,
+        "quix_windows": len({(t.symbol, t.ts_us // 1_000_000) for t in quix_slice}),
+        "librdkafka": confluent_kafka.libversion()[0], "kafka": kafka_version(),
+    })
+
+
+def kafka_version() -> str:
+    """The broker's version if it is the local one this project launches, else unknown."""
+    from kafka_ops.maven import DEFAULT_KAFKA_VERSION
+
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or os.environ.get(
+        "CANDLES_KAFKA_BOOTSTRAP_SERVERS")
+    return "external broker" if external else f"Apache Kafka {DEFAULT_KAFKA_VERSION}"
+
+
+def verify_candles(bench: Bench, settings: Any, summary: dict[str, Any]) -> str:
+    from candle_core.codec import decode_candle
+    from kafka_ops.reading import read_topic
+
+    candles = [decode_candle(m.value() or b"") for m in read_topic(settings,
+                                                                    settings.topic_candles)]
+    keys = Counter(c.key for c in candles)
+    twice = sum(1 for n in keys.values() if n > 1)
+    problems = []
+    if summary["consumed"] != len(bench.trades) or summary["valid"] != len(bench.trades):
+        problems.append(f"consumed {summary['consumed']} / valid {summary['valid']}")
+    if twice:
+        problems.append(f"{twice} candles committed more than once")
+    if sorted(candles, key=lambda c: c.key) != bench.reference:
+        problems.append(f"{len(candles)} candles differ from the reference's "
+                        f"{len(bench.reference)}")
+    if problems:
+        raise SystemExit("WRONG RESULT from candles speed: " + "; ".join(problems))
+    return f"{len(candles):,} candles == reference"

@@ -1,0 +1,90 @@
+"""The summary: the table printed at the end, and everything as one JSON-able dict."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.common import MIB, percentile, rate_text
+from bench.speed.context import Bench
+from bench.speed.paced import Paced
+from bench.speed.shared import Measured
+
+TARGET_VS_CONSUME, TARGET_VS_QUIX, TARGET_P99_MS = 0.6, 20.0, 250.0
+
+
+def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> dict[str, Any]:
+    """Print the summary table; return everything as one JSON-able dict."""
+    a, b, c = (results.get(k) for k in ("consume", "speed", "quix"))
+    ratio_a = b.median_rate / a.median_rate if a and b and a.median_rate else None
+    ratio_c = b.median_rate / c.median_rate if c and b and c.median_rate else None
+    info = bench.info
+    print(f"\nspeed-layer benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, {info['kafka']}, "
+          f"librdkafka {info['librdkafka']}, quixstreams {info.get('quix_version', '-')}")
+    print(f"{len(bench.trades):,} trades, 8 symbols on {info['partitions_with_data']} of "
+          f"{bench.args.partitions} partitions, {info['event_seconds']:.0f} s of event time, "
+          f"{info['trades_per_1s_candle']:.0f} trades per 1 s candle; "
+          f"reference candles {info['reference_candles']}")
+    print(f"\n{'':28}{'median':>10}  {'peak RSS':>9}  runs")
+    for item in (a, b, c):
+        if item:
+            runs = ", ".join(rate_text(r) for r in item.rates)
+            rss = max(item.peak_rss_bytes) / MIB
+            print(f"{item.name:28}{rate_text(item.median_rate):>10}  {rss:>6.0f} MiB  {runs}")
+            for note in item.notes:
+                print(f"{'':42}{note}")
+    verdicts = {
+        "speed_vs_consume": _verdict("(b)/(a)", ratio_a, TARGET_VS_CONSUME, "x"),
+        "speed_vs_quix": _verdict("(b)/(c)", ratio_c, TARGET_VS_QUIX, "x"),
+    }
+    if paced:
+        verdicts["p99_latency"] = print_paced(paced)
+    print("\nloads (1-min average) by phase: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in bench.loads.items()))
+    return {"date": datetime.now(UTC).isoformat(), "cores": os.cpu_count(), "info": info,
+            "args": vars(bench.args), "results": {k: asdict(v) | {"median": v.median_rate}
+                                                  for k, v in results.items()},
+            "ratios": {"speed_vs_consume": ratio_a, "speed_vs_quix": ratio_c},
+            "targets_met": verdicts, "paced": asdict(paced) if paced else None,
+            "loads": bench.loads}
+
+
+def _verdict(label: str, value: float | None, target: float, unit: str) -> bool | None:
+    if value is None:
+        print(f"{label}: not measured")
+        return None
+    met = value >= target
+    print(f"{label} = {value:.2f}{unit}  (target >= {target}{unit}: "
+          f"{'met' if met else 'NOT met'})")
+    return met
+
+
+def print_paced(paced: Paced) -> bool:
+    lat = paced.latencies_ms
+    p50, p99 = percentile(lat, 0.5), percentile(lat, 0.99)
+    print(f"\npaced: {paced.sent:,} trades at {paced.achieved_rate:,.0f}/s (target "
+          f"{paced.target_rate:,.0f}/s), speed layer peak RSS "
+          f"{paced.peak_rss_bytes / MIB:.0f} MiB")
+    print(f"  1 s candles visible to read_committed, beyond window end + allowed lateness: "
+          f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {max(lat, default=float('nan')):.0f} ms "
+          f"over {len(lat)} candles ({paced.missing_candles} expected ones not seen)")
+    emit = paced.emit_delays_ms
+    print(f"  of which due -> candle produced by the layer (its CreateTime): p50 "
+          f"{percentile(emit, 0.5):.0f} ms, p99 {percentile(emit, 0.99):.0f} ms")
+    for what, hist in (("window close -> commit", paced.histogram),
+                       ("transaction commit", paced.commit_histogram)):
+        if hist.get("count"):
+            print(f"  speed layer's {what} histogram: {hist['count']:.0f} observations, "
+                  f"mean {hist['mean_ms']:.0f} ms, ~p50 {hist['p50_ms']:.0f} ms, "
+                  f"~p99 {hist['p99_ms']:.0f} ms (interpolated in buckets)")
+    print(f"  the layer consumed {paced.consumed:,} of the {paced.sent:,} trades sent, and "
+          f"committed {paced.commits_while_producing} times while they were sent (every "
+          f"{1000 * paced.sent / paced.target_rate / max(1, paced.commits_while_producing):.0f}"
+          " ms)")
+    met = p99 <= TARGET_P99_MS and paced.missing_candles == 0
+    print(f"  p99 target <= {TARGET_P99_MS:.0f} ms: {'met' if met else 'NOT met'}")
+    return met

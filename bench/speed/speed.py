@@ -1,0 +1,57 @@
+"""(b) ``candles speed`` end to end, its ``consume()`` timed, checked after every run."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import run_child
+from bench.speed.context import Bench
+from bench.speed.data import verify_candles
+from bench.speed.shared import CHILD_TIMEOUT_S, SCRIPT, BatchTimer, Measured, last_json
+
+
+def child_speed(argv: list[str]) -> None:
+    """(b) ``candles ARGS`` as the console script runs it, with its consumer's
+    ``consume()`` timed (a subclass of confluent's Consumer: two clock reads per batch)."""
+    timings, cli_args = argv[0], argv[1:]
+    import speed_layer.processor as processor
+    from lambda_candles.cli import main as candles_main
+
+    timer, clock = BatchTimer(), time.perf_counter
+    base: Any = processor.Consumer
+
+    class TimedConsumer(base):
+        def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Any]:
+            timer.called(clock())
+            messages: list[Any] = super().consume(num_messages, timeout)
+            timer.returned(len(messages), clock())
+            return messages
+
+    vars(processor)["Consumer"] = TimedConsumer
+    sys.argv = ["candles", *cli_args]
+    try:
+        candles_main()
+    finally:
+        Path(timings).write_text(json.dumps(timer.result()))
+
+
+def measure_speed(bench: Bench, run: int, result: Measured) -> None:
+    """One ``candles speed`` run over the whole topic; its committed candles must equal the
+    reference exactly, each key once."""
+    settings = bench.settings(f"{bench.run_id}.speed-{run}")
+    bench.create_topics(settings)
+    timings = bench.workdir / f"speed-{run}.timings.json"
+    log = bench.workdir / f"speed-{run}.log"
+    command = [sys.executable, SCRIPT, "_speed-child", str(timings), "speed",
+               "--exit-when-idle", str(bench.args.idle_exit), "--summary-json"]
+    child = run_child(command, env=bench.child_env(settings), log_path=log,
+                      timeout_s=CHILD_TIMEOUT_S, cwd=bench.workdir)
+    summary = last_json(child, f"candles speed (log: {log})")
+    timing = json.loads(timings.read_text())
+    verdict = verify_candles(bench, settings, summary)
+    result.add(timing["rate"], child, f"{timing['counted']:,} trades in "
+               f"{timing['seconds']:.2f} s, {summary['commits']} commits; {verdict}")
