@@ -137,10 +137,12 @@ class SpeedLayer:
         return limit is not None and self.clock() - began >= limit
 
     def _input_ended(self) -> bool:
-        """Idle since the last message or the last assignment, whichever came later."""
+        """Nothing arrived since the last message or assignment for ``idle_exit_s``, and
+        every partition has been read to its end (a slow fetch is not an end of input)."""
         limit = self.stop_rules.idle_exit_s
-        return limit is not None and bool(self.partitions) and \
-            self.clock() - self._last_input >= limit
+        if limit is None or not self.partitions or self.clock() - self._last_input < limit:
+            return False
+        return all(self._caught_up(number, run) for number, run in self.partitions.items())
 
     def _flush_all(self) -> None:
         """Treat idleness as the end of a bounded stream: close every window, as a final

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from candle_core.candle import Candle
 from candle_core.codec import decode_candle
 from tests.pipeline import Pipeline
 from tests.speed_layer.trades import as_records, clean_stream
@@ -64,10 +65,21 @@ def test_metrics_health_and_live_candles(kafka_bootstrap: str, tmp_path: Path) -
         assert "candles_speed_watermark_lag_seconds{partition=0}" in samples
         health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
         assert health.status == 200
+        live = wait_for_live(pipeline, deadline_s=30)
+        assert live, "no in-progress candle was published:\n" + (
+            tmp_path / "speed.log").read_text()[-3000:]
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0
-    live = [decode_candle(m.value() or b"") for m in pipeline.messages(
-        pipeline.settings.topic_live)]
-    assert live, "no in-progress candle was published"
     assert all(c.interval_us == 1_000_000 for c in live)
+
+
+def wait_for_live(pipeline: Pipeline, deadline_s: float) -> list[Candle]:
+    """The committed in-progress candles, polled until some appear or the deadline."""
+    deadline = time.monotonic() + deadline_s
+    live: list[Candle] = []
+    while not live and time.monotonic() < deadline:
+        live = [decode_candle(m.value() or b"") for m in pipeline.messages(
+            pipeline.settings.topic_live)]
+        time.sleep(0.5)
+    return live
