@@ -267,8 +267,3 @@ class SpeedLayer:
             f"partitions {[tp.partition for tp in partitions]} were lost (session timeout?); "
             "exiting so a restart resumes from the last commit"
         )
-
-
-def describe_kafka_error(exc: KafkaException) -> str:
-    """A short text for a Kafka exception."""
-    return str(exc.args[0]) if exc.args else str(exc)
