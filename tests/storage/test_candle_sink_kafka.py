@@ -36,6 +36,9 @@ def produce_in_transactions(pipeline: Pipeline, committed: list[Candle],
         if commit:
             producer.commit_transaction(30)
         else:
+            # Deliver first, so the aborted records really sit in the log (and the abort
+            # does not race the partitions' registration with the transaction).
+            assert producer.flush(30) == 0
             producer.abort_transaction(30)
 
 def test_speed_candles_archived_read_committed(kafka_bootstrap: str, stream: ChaosStream,
