@@ -10,6 +10,7 @@ beside it), the batch layer for every date, and a first speed-versus-batch compa
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections import Counter
@@ -19,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+import pyarrow.parquet as pq
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
-from batch_layer.job import BatchSummary, candles_of_date, run_batch
-from batch_layer.output import to_table
+from batch_layer.job import BATCH_SOURCE, BatchSummary, run_batch
+from candle_core.candle import Candle
 from candle_core.codec import candles_from_table, decode_candle
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
@@ -49,12 +51,12 @@ from speed_layer.outputs import HEADER_REASON, decode_late, header
 from speed_layer.processor import SpeedLayer, StopRules
 from speed_layer.summary import RunSummary
 from storage.archiver import Archiver
-from storage.layout import date_of
+from storage.layout import candles_dir, date_of
 from storage.metrics import ArchiveMetrics
 from storage.run_state import ArchiveSummary
 from storage.run_state import StopRules as ArchiveStopRules
 from storage.sinks import archive_sinks
-from storage.store import open_store
+from storage.store import Store, is_temp, open_store
 
 TOPIC_FIELDS = ("topic_trades", "topic_dlq", "topic_late", "topic_candles", "topic_live",
                 "topic_speed_state")
@@ -83,6 +85,14 @@ class DemoReport:
     speed_vs_batch: Counter[str] = field(default_factory=Counter)
     max_drift: float = 0.0
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DemoState:
+    """What later steps reuse instead of reading or parsing it again."""
+
+    valid_trades: list[Trade]  # the simulated file's valid trades, in offset order
+    speed_candles: list[Candle] = field(default_factory=list)  # committed, read once
 
 
 @contextmanager
@@ -126,9 +136,10 @@ def run_demo(settings: CandlesSettings, trades: int, workdir: Path, keep_kafka: 
         timed(report, "simulate", lambda: _simulate(settings, trades, report), say)
         timed(report, "replay", lambda: _replay(settings, report), say)
         timed(report, "speed layer", lambda: _speed(settings, report), say)
-        timed(report, "verify", lambda: _verify(settings, report), say)
+        state = DemoState(_valid_trades(settings, report.trades_file))
+        timed(report, "verify", lambda: _verify(settings, report, state), say)
         timed(report, "archive", lambda: _archive(settings, report), say)
-        timed(report, "batch layer", lambda: _batch(settings, report), say)
+        timed(report, "batch layer", lambda: _batch(settings, report, state), say)
     return report
 
 
@@ -167,15 +178,15 @@ def _speed(settings: CandlesSettings, report: DemoReport) -> None:
     report.speed = layer.run()
 
 
-def _verify(settings: CandlesSettings, report: DemoReport) -> None:
+def _verify(settings: CandlesSettings, report: DemoReport, state: DemoState) -> None:
     messages = read_topic(settings, settings.topic_candles)
-    candles = [decode_candle(m.value() or b"") for m in messages]
+    candles = state.speed_candles = [decode_candle(m.value() or b"") for m in messages]
     report.candles_by_interval = Counter(interval_label(c.interval_us) for c in candles)
     report.dlq_by_reason = Counter(header(m.headers(), HEADER_REASON) or "?"
                                    for m in read_topic(settings, settings.topic_dlq))
     late = {_late_key(m.value() or b"") for m in read_topic(settings, settings.topic_late)}
     report.late = len(late)
-    valid = _valid_trades(settings, report)
+    valid = state.valid_trades
     expected = candles_from_trades([t for t in valid if (t.symbol, t.trade_id) not in late],
                                    settings.intervals_us)
     mine = {c.key: c for c in candles}
@@ -192,33 +203,42 @@ def _archive(settings: CandlesSettings, report: DemoReport) -> None:
     report.lake = store.root_uri
 
 
-def _batch(settings: CandlesSettings, report: DemoReport) -> None:
-    """Every date the stream touched, then batch vs reference and speed vs batch."""
+def _batch(settings: CandlesSettings, report: DemoReport, state: DemoState) -> None:
+    """Every date the stream touched; then what the batch layer wrote vs the reference,
+    and speed vs batch."""
     store = open_store(settings)
-    trades = _valid_trades(settings, report)
-    dates = sorted({date_of(t.ts_us) for t in trades})
+    trades = state.valid_trades
     batch_candles = []
-    for date in dates:
+    for date in sorted({date_of(t.ts_us) for t in trades}):
         report.batch.append(run_batch(store, settings, date))
-        frames, _ = candles_of_date(store, settings, date)
-        for frame in frames.values():
-            batch_candles.extend(candles_from_table(to_table(frame)))
+        batch_candles.extend(_written_batch_candles(store, settings, date))
     expected = candles_from_trades(trades, settings.intervals_us)
     mine = {c.key: c for c in batch_candles}
     report.batch_expected = len(expected)
     report.batch_exact = sum(1 for c in expected if mine.get(c.key) == c)
-    speed = [decode_candle(m.value() or b"") for m in
-             read_topic(settings, settings.topic_candles)]
-    drifts = join(speed, batch_candles)
+    drifts = join(state.speed_candles, batch_candles)
     report.speed_vs_batch = Counter(d.match.value for d in drifts)
     report.max_drift = float(max((d.drift for d in drifts), default=0))
 
 
-def _valid_trades(settings: CandlesSettings, report: DemoReport) -> list[Trade]:
+def _written_batch_candles(store: Store, settings: CandlesSettings, date: str
+                           ) -> list[Candle]:
+    """Read back the batch candles of ``date`` as written, every interval."""
+    candles: list[Candle] = []
+    for interval_us in settings.intervals_us:
+        directory = candles_dir(BATCH_SOURCE, interval_label(interval_us), date)
+        for entry in store.list_files(directory):
+            if not is_temp(entry.name):
+                data = store.read_bytes(entry.path) or b""
+                candles.extend(candles_from_table(pq.read_table(io.BytesIO(data))))
+    return candles
+
+
+def _valid_trades(settings: CandlesSettings, trades_file: Path) -> list[Trade]:
     """The simulated file's valid trades, in arrival (offset) order."""
     parser = TradeParser(settings.max_future_skew_us)
     parsed = (parser.parse(r.value, kafka_timestamp_ms(r.timestamp_us) * 1000)
-              for r in open_records(report.trades_file))
+              for r in open_records(trades_file))
     return [t for t in parsed if isinstance(t, Trade)]
 
 
