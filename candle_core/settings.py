@@ -9,6 +9,7 @@ allowed. Secrets are ``SecretStr`` and never printed.
 from __future__ import annotations
 
 import socket
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -147,6 +148,50 @@ class CandlesSettings(BaseSettings):
     s3_secret_access_key: SecretStr | None = Field(default=None,
                                                    description="S3 secret access key.")
 
+    drift_threshold: Decimal = Field(
+        default=Decimal("0.005"), gt=0, lt=1,
+        description="A reconciled range is in breach when a candle's drift exceeds this "
+        "fraction (0.005 = 0.5%).",
+    )
+    reports_dir: str = Field(
+        default="reports", description="Prefix under the archive root where reconciliation "
+        "reports go (reports/reconcile/date=YYYY-MM-DD/...).",
+    )
+    pushgateway_url: str | None = Field(
+        default=None, description="Prometheus Pushgateway for the batch jobs' metrics "
+        "(reconcile, load, nightly), e.g. http://pushgateway:9091; unset: no push.",
+    )
+
+    warehouse: Literal["auto", "duckdb", "snowflake"] = Field(
+        default="auto", description="Where verified bars are loaded; auto: Snowflake when "
+        "CANDLES_SNOWFLAKE_ACCOUNT is set, else the local DuckDB file.",
+    )
+    warehouse_duckdb_path: Path = Field(
+        default=Path("data") / "warehouse.duckdb",
+        description="The local DuckDB warehouse file (no Snowflake account configured).",
+    )
+    snowflake_account: str | None = Field(default=None, description="Snowflake account "
+                                          "identifier (orgname-account); unset: DuckDB.")
+    snowflake_user: str | None = Field(default=None, description="Snowflake user.")
+    snowflake_password: SecretStr | None = Field(
+        default=None, description="Snowflake password (or use a key pair).")
+    snowflake_private_key_file: Path | None = Field(
+        default=None, description="PEM private key file for key-pair (JWT) auth.")
+    snowflake_private_key: SecretStr | None = Field(
+        default=None, description="PEM private key text for key-pair auth (instead of a file).")
+    snowflake_private_key_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase of an encrypted private key.")
+    snowflake_role: str = Field(default="CANDLES_LOADER", description="Snowflake role.")
+    snowflake_warehouse: str = Field(default="CANDLES_XS",
+                                     description="Snowflake virtual warehouse.")
+    snowflake_database: str = Field(default="CANDLES", description="Snowflake database.")
+    snowflake_host: str | None = Field(
+        default=None, description="Snowflake host override (tests: a local fakesnow server).")
+    snowflake_port: int | None = Field(default=None, ge=1, le=65535,
+                                       description="Snowflake port override.")
+    snowflake_protocol: Literal["https", "http"] = Field(
+        default="https", description="Snowflake protocol (http only for a local test server).")
+
     kafka_version: str = Field(default="", description="Apache Kafka version for the local "
                                "broker (empty: the launcher's default).")
     kafka_cache_dir: Path = Field(
@@ -234,7 +279,7 @@ def masked(settings: CandlesSettings) -> dict[str, object]:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             value = "**********"
-        elif isinstance(value, Path):
+        elif isinstance(value, Path | Decimal):
             value = str(value)
         elif isinstance(value, tuple):
             value = ",".join(value)
