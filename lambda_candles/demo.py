@@ -30,6 +30,7 @@ from candle_core.codec import candles_from_table, decode_candle
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
 from candle_core.settings import CandlesSettings
+from candle_core.side_outputs import HEADER_REASON, decode_late, header
 from candle_core.trade import Trade
 from candle_core.windows import interval_label
 from kafka_ops.clients import common_config, local_kafka_config, producer_config
@@ -47,7 +48,6 @@ from sources.records import kafka_timestamp_ms
 from sources.replay import replay
 from sources.simulator import SimulationConfig, simulate
 from speed_layer.metrics import SpeedMetrics
-from speed_layer.outputs import HEADER_REASON, decode_late, header
 from speed_layer.processor import SpeedLayer, StopRules
 from speed_layer.summary import RunSummary
 from storage.archiver import Archiver

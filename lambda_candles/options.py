@@ -7,6 +7,7 @@ text comes from the setting's own description and shows the environment variable
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,3 +30,24 @@ def setting_option(flag: str, field: str, **kwargs: Any) -> Callable[[F], F]:
 def settings_from(**overrides: Any) -> CandlesSettings:
     """Load settings with the given flag overrides (``None`` = flag not given)."""
     return load_settings(**overrides)
+
+
+def resolve_date(value: str, today: dt.date | None = None) -> str:
+    """A ``--date`` value as ``YYYY-MM-DD``: a date, or ``today``/``yesterday`` (UTC), which
+    is what a nightly CronJob passes."""
+    base = today or dt.datetime.now(dt.UTC).date()
+    named = {"today": base, "yesterday": base - dt.timedelta(days=1)}
+    if value.lower() in named:
+        return named[value.lower()].isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY-MM-DD, today or yesterday",
+                                 param_hint="--date") from None
+
+
+def date_option() -> Callable[[F], F]:
+    """The ``--date`` option of the per-date jobs (batch, reconcile, load, nightly)."""
+    return click.option("--date", "date", required=True,
+                        callback=lambda _ctx, _param, value: resolve_date(value),
+                        help="UTC date: YYYY-MM-DD, today or yesterday.")

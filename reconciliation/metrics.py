@@ -8,16 +8,22 @@ the last reconciled range, never a mix of two runs. Labels stay bounded: ``symbo
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
+from candle_core.windows import interval_label
+from reconciliation.attribution import CAUSES
 from reconciliation.drift import FIELDS
+from reconciliation.verdict import Verdict
+
+if TYPE_CHECKING:
+    from reconciliation.job import Reconciliation
 
 RECONCILE_JOB = "candles_reconcile"
 MATCHES = ("exact", "drifted", "missing_speed", "missing_batch")
-CAUSES = ("late", "dlq", "duplicate")
 
 
 class ReconcileMetrics:
@@ -67,17 +73,30 @@ class ReconcileMetrics:
                                   "Unix time the last reconciliation finished.",
                                   registry=registry)
 
-    def field_gauges(self, symbol: str, interval: str, max_by_field: dict[str, float],
-                     p99_by_field: dict[str, float]) -> None:
-        for name in FIELDS:
-            self.field_max.labels(symbol, interval, name).set(max_by_field.get(name, 0.0))
-            self.field_p99.labels(symbol, interval, name).set(p99_by_field.get(name, 0.0))
-
-    def zero_causes(self, symbol: str, interval: str, causes: Iterable[str] = CAUSES) -> None:
-        for cause in causes:
-            self.attributed.labels(symbol, interval, cause).set(0)
-
-    def mark_success(self) -> None:
+    def record(self, result: Reconciliation) -> None:
+        """Set every gauge from one reconciliation (and stamp the success time)."""
+        for group in result.groups:
+            labels = (group.symbol, interval_label(group.interval_us))
+            counts = dict(zip(MATCHES, (group.exact, group.drifted, group.missing_speed,
+                                        group.missing_batch), strict=True))
+            for match, count in counts.items():
+                self.candles.labels(*labels, match).set(count)
+            self.compared.labels(*labels).set(group.compared)
+            self.breached.labels(*labels).set(group.breaches)
+            self.unexplained.labels(*labels).set(group.unexplained)
+            for cause in CAUSES:
+                self.attributed.labels(*labels, cause).set(group.attributed[cause])
+            self.max_drift.labels(*labels).set(group.max_candle_drift)
+            for name in FIELDS:
+                self.field_max.labels(*labels, name).set(group.max_drift[name])
+                self.field_p99.labels(*labels, name).set(group.p99_drift[name])
+        start = dt.datetime.fromisoformat(result.date).replace(tzinfo=dt.UTC).timestamp()
+        self.range_start.set(start)
+        self.range_end.set(start + 86_400)
+        self.threshold.set(float(result.threshold))
+        self.breach.set(int(result.verdict is not Verdict.OK))
+        self.critical.set(int(result.verdict is Verdict.CRITICAL))
+        self.duration.set(result.seconds)
         self.last_success.set(time.time())
 
     def push(self, gateway_url: str) -> None:

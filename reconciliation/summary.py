@@ -1,16 +1,23 @@
-"""Per (symbol, interval) figures of a reconciled range: the report's and the metrics' rows."""
+"""Per (symbol, interval) figures of a reconciled range: the report's and the metrics' rows.
+
+Exact matches arrive as counts (there may be millions) and every other candle as a
+:class:`~reconciliation.drift.CandleDrift`; an exact match has drift 0 in every field, so
+percentiles are computed by rank arithmetic instead of materialising the zeros.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from reconciliation.drift import FIELDS, CandleDrift, Match
+from reconciliation.attribution import CAUSES, Attribution
+from reconciliation.drift import FIELDS, CandleDrift, CandleKey, Match
 
 WORST_CANDLES = 10
+GroupKey = tuple[str, int]
 
 
 @dataclass
@@ -25,31 +32,45 @@ class GroupSummary:
     missing_speed: int = 0
     missing_batch: int = 0
     breaches: int = 0
+    unexplained: int = 0
+    attributed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CAUSES, 0))
+    max_candle_drift: float = 0.0
     max_drift: dict[str, float] = field(default_factory=dict)
     p99_drift: dict[str, float] = field(default_factory=dict)
     worst: list[CandleDrift] = field(default_factory=list)
 
 
-def nearest_rank(sorted_values: list[Fraction], quantile: float) -> Fraction:
-    """The nearest-rank quantile of an ascending list (0 for an empty one)."""
-    if not sorted_values:
+def nearest_rank(sorted_values: list[Fraction], quantile: float, zeros: int = 0) -> Fraction:
+    """The nearest-rank quantile of ``zeros`` zeros followed by ``sorted_values``
+    (ascending, non-negative); 0 for no values at all."""
+    total = zeros + len(sorted_values)
+    if not total:
         return Fraction(0)
-    rank = max(1, math.ceil(quantile * len(sorted_values)))
-    return sorted_values[rank - 1]
+    rank = max(1, math.ceil(quantile * total))
+    return Fraction(0) if rank <= zeros else sorted_values[rank - zeros - 1]
 
 
-def summarize(drifts: Iterable[CandleDrift], threshold: Fraction) -> list[GroupSummary]:
-    """Group joined candles by ``(symbol, interval)`` and compute the figures."""
-    groups: dict[tuple[str, int], list[CandleDrift]] = defaultdict(list)
+def summarize(drifts: Iterable[CandleDrift], threshold: Fraction,
+              exact: Mapping[GroupKey, int] | None = None,
+              attributions: Mapping[CandleKey, Attribution] | None = None
+              ) -> list[GroupSummary]:
+    """Group candles by ``(symbol, interval)`` and compute the figures.
+
+    ``drifts`` may hold exact matches too; ``exact`` adds matches known only by count.
+    A differing candle without an attribution counts as unexplained.
+    """
+    groups: dict[GroupKey, list[CandleDrift]] = defaultdict(list)
     for drift in drifts:
         groups[(drift.key[0], drift.key[1])].append(drift)
-    return [_summarize(symbol, interval_us, members, threshold)
-            for (symbol, interval_us), members in sorted(groups.items())]
+    for key in exact or {}:
+        groups.setdefault(key, [])
+    return [_summarize(key, members, threshold, (exact or {}).get(key, 0), attributions or {})
+            for key, members in sorted(groups.items())]
 
 
-def _summarize(symbol: str, interval_us: int, members: list[CandleDrift],
-               threshold: Fraction) -> GroupSummary:
-    summary = GroupSummary(symbol, interval_us)
+def _summarize(key: GroupKey, members: list[CandleDrift], threshold: Fraction, exact: int,
+               attributions: Mapping[CandleKey, Attribution]) -> GroupSummary:
+    summary = GroupSummary(*key, compared=exact, exact=exact)
     for drift in members:
         match = drift.match
         summary.compared += match in (Match.EXACT, Match.DRIFTED)
@@ -58,12 +79,24 @@ def _summarize(symbol: str, interval_us: int, members: list[CandleDrift],
         summary.missing_speed += match is Match.MISSING_SPEED
         summary.missing_batch += match is Match.MISSING_BATCH
         summary.breaches += drift.breaches(threshold)
-    both = [d for d in members if d.match in (Match.EXACT, Match.DRIFTED)]
+        if match is not Match.EXACT:
+            _attribute(summary, attributions.get(drift.key))
+    drifted = [d for d in members if d.match is Match.DRIFTED]
+    zeros = summary.exact
     for name in FIELDS:
-        values = sorted(d.by_field[name] for d in both)
+        values = sorted(d.by_field[name] for d in drifted)
         summary.max_drift[name] = float(values[-1]) if values else 0.0
-        summary.p99_drift[name] = float(nearest_rank(values, 0.99))
+        summary.p99_drift[name] = float(nearest_rank(values, 0.99, zeros))
     ranked = sorted((d for d in members if d.match is not Match.EXACT),
                     key=lambda d: (-d.drift, d.key))
+    summary.max_candle_drift = float(ranked[0].drift) if ranked else 0.0
     summary.worst = ranked[:WORST_CANDLES]
     return summary
+
+
+def _attribute(summary: GroupSummary, attribution: Attribution | None) -> None:
+    if attribution is None or not attribution.explained:
+        summary.unexplained += 1
+    if attribution is not None:
+        for cause, count in attribution.causes.items():
+            summary.attributed[cause] += bool(count)

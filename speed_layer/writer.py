@@ -12,6 +12,7 @@ from candle_core.candle import Candle
 from candle_core.codec import encode_candle
 from candle_core.reasons import Reason
 from candle_core.settings import CandlesSettings
+from candle_core.side_outputs import LateTrade, dlq_headers, encode_late
 from candle_core.trade import Trade
 from candle_core.windows import interval_label
 from speed_layer.changelog import (
@@ -23,7 +24,6 @@ from speed_layer.changelog import (
 )
 from speed_layer.engine import Outcome
 from speed_layer.metrics import SpeedMetrics
-from speed_layer.outputs import LateTrade, dlq_headers, encode_late
 from speed_layer.partition import PartitionRun
 from speed_layer.summary import RunSummary
 

@@ -110,7 +110,7 @@ class Archiver:
                                                self.sinks[topic]())
         ts_type, ts_ms = message.timestamp()
         chunk.add(Message(offset, -1 if ts_type == TIMESTAMP_NOT_AVAILABLE else ts_ms,
-                          message.key(), message.value()))
+                          message.key(), message.value(), _headers(message)))
         self.state.saw_message(key)
         self.metrics.consumed.inc()
         self.metrics.commit_lag.labels(topic, str(partition)).set(offset + 1 - chunk.first)
@@ -145,3 +145,11 @@ class Archiver:
             self.open.pop((tp.topic, tp.partition), None)
             self.state.assigned.discard((tp.topic, tp.partition))
             self.state.at_end.discard((tp.topic, tp.partition))
+
+
+def _headers(message: KafkaMessage) -> tuple[tuple[str, bytes | None], ...]:
+    """The message's headers as ``(name, bytes)`` pairs (values are bytes on the wire)."""
+    pairs = message.headers() or []
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return tuple((name, value.encode() if isinstance(value, str) else value)
+                 for name, value in items)

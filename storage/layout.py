@@ -6,6 +6,8 @@
     invalid/topic=<topic>/date=YYYY-MM-DD/<topic>+<partition>+<first>-<last>.hHH.parquet
     candles/source=speed/interval=1s/date=YYYY-MM-DD/<topic>+<partition>+<first>-<last>.hHH.parquet
     candles/source=batch/interval=1s/date=YYYY-MM-DD/<SYMBOL>.parquet
+    late/date=YYYY-MM-DD/<topic>+<partition>+<first>-<last>.hHH.parquet
+    dlq/date=YYYY-MM-DD/<topic>+<partition>+<first>-<last>.hHH.parquet
 
 ``first``-``last`` is the aligned block of offsets (the chunk) the rows came from and
 ``HH`` the event-time hour, so a name is a pure function of the data: a replay writes the
@@ -77,6 +79,14 @@ def trades_dir(date: str, symbol: str | None = None) -> str:
 
 def invalid_dir(topic: str, date: str) -> str:
     return f"invalid/topic={topic}/date={date}"
+
+
+def late_dir(date: str) -> str:
+    return f"late/date={date}"
+
+
+def dlq_dir(date: str) -> str:
+    return f"dlq/date={date}"
 
 
 def candles_dir(source: str, interval: str, date: str) -> str:

@@ -36,6 +36,7 @@ class Message:
     timestamp_ms: int
     key: bytes | None
     value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...] = ()
 
 
 InvalidRow = tuple[Message, str, str]  # message, reason, detail

@@ -33,3 +33,33 @@ INVALID_SCHEMA = pa.schema([
     pa.field("detail", pa.string(), nullable=False),
 ])
 """A record that failed validation, in ``invalid/``: coordinates, bytes and the reason."""
+
+SOURCE_FIELDS = [
+    pa.field("source_topic", pa.string()),
+    pa.field("source_partition", pa.int32()),
+    pa.field("source_offset", pa.int64()),
+]
+
+LATE_TRADE_SCHEMA = pa.schema([
+    *TRADE_SCHEMA,
+    pa.field("late_by_us", pa.int64(), nullable=False),
+    pa.field("watermark_us", pa.int64(), nullable=False),
+    *SOURCE_FIELDS,
+    *LINEAGE_FIELDS,
+])
+"""A trade the speed layer routed to ``trades.late``, in ``late/``: the trade, how late it
+was, where it came from in ``trades``, and where it sits in ``trades.late``."""
+
+DEAD_LETTER_SCHEMA = pa.schema([
+    *LINEAGE_FIELDS,
+    pa.field("key", pa.binary()),
+    pa.field("value", pa.binary()),
+    pa.field("reason", pa.string(), nullable=False),
+    pa.field("detail", pa.string(), nullable=False),
+    *SOURCE_FIELDS,
+    pa.field("symbol", pa.string()),
+    pa.field("trade_id", pa.int64()),
+    pa.field("ts_us", pa.int64()),
+])
+"""A record of ``trades.dlq``, in ``dlq/``: its original bytes, the speed layer's reason,
+and (when the bytes say so) the trade's symbol, id and time, for drift attribution."""

@@ -8,16 +8,20 @@ from candle_core.parsing import TradeParser
 from candle_core.settings import CandlesSettings
 from storage.candle_rows import CandleRows
 from storage.chunks import ChunkRows
+from storage.side_rows import DeadLetterRows, LateRows
 from storage.trade_rows import TradeRows
 
 
 def archive_sinks(settings: CandlesSettings, candles: bool = True
                   ) -> dict[str, Callable[[], ChunkRows]]:
-    """``trades`` (validated with the contract's parser) and, unless ``candles`` is
-    False, the speed layer's ``candles`` topic."""
+    """``trades`` (validated with the contract's parser) and, unless ``candles`` is False,
+    the speed layer's outputs: ``candles`` for reconciliation, ``trades.late`` and
+    ``trades.dlq`` for drift attribution."""
     parser = TradeParser(settings.max_future_skew_us)
     sinks: dict[str, Callable[[], ChunkRows]] = {
         settings.topic_trades: lambda: TradeRows(parser)}
     if candles:
         sinks[settings.topic_candles] = CandleRows
+        sinks[settings.topic_late] = lambda: LateRows(parser)
+        sinks[settings.topic_dlq] = DeadLetterRows
     return sinks

@@ -25,7 +25,8 @@ from storage.store import open_store
 @setting_option("--chunk-offsets", "archive_chunk_offsets", type=int)
 @setting_option("--flush-interval-ms", "archive_flush_interval_ms", type=int)
 @setting_option("--metrics-port", "metrics_port", type=int)
-@click.option("--trades-only", is_flag=True, help="Do not sink the speed layer's candles.")
+@click.option("--trades-only", is_flag=True, help="Archive trades only, not the speed "
+              "layer's candles, late trades and dead letters.")
 @click.option("--until-idle", "until_idle_s", type=float, default=None,
               help="Exit once every partition has been at its end for this many seconds "
               "(open chunks are written first). Default: run until SIGTERM.")

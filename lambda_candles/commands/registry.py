@@ -19,6 +19,7 @@ _COMMANDS = {
     "batch": "batch",
     "compact": "compact",
     "profile": "profile",
+    "reconcile": "reconcile",
 }
 
 

@@ -9,12 +9,12 @@ import pytest
 
 from candle_core.parsing import TradeParser
 from candle_core.reasons import Reason
+from candle_core.side_outputs import HEADER_REASON, decode_late, header
 from candle_core.trade import Trade
 from sources.chaos import ChaosRates
 from sources.labels import Label
 from sources.records import kafka_timestamp_ms
 from sources.simulator import SimulationConfig, simulate_records
-from speed_layer.outputs import HEADER_REASON, decode_late, header
 from tests.pipeline import Pipeline
 from tests.speed_layer.test_speed_kafka import SPEED_ARGS, assert_exact, committed_candles
 

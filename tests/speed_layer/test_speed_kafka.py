@@ -11,8 +11,8 @@ import pytest
 from candle_core.candle import Candle
 from candle_core.codec import decode_candle
 from candle_core.reference import candles_from_trades
+from candle_core.side_outputs import decode_late
 from candle_core.trade import Trade
-from speed_layer.outputs import decode_late
 from tests.pipeline import Pipeline
 from tests.speed_layer.trades import as_records, clean_stream
 

@@ -1,4 +1,4 @@
-"""What the speed layer writes besides candles: late trades and dead letters.
+"""What the speed layer writes besides candles: late trades and dead letters (their wire format).
 
 A dead letter keeps the original key and bytes untouched as its key and value; why and
 where it came from travel as headers (the Kafka Connect DLQ convention), so a fixed record

@@ -1,0 +1,84 @@
+"""What reconciliation reads from the master dataset for one date.
+
+Speed candles (``candles/source=speed``, archived from the ``candles`` topic), batch
+candles (``candles/source=batch``, written by ``candles batch``), and for attribution the
+speed layer's side outputs (``late/``, ``dlq/``). Everything comes through
+:func:`storage.layout.live_files`, so temp files and superseded chunks are never read.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow as pa
+
+from candle_core.codec import CANDLE_SCHEMA
+from storage.layout import candles_dir, dlq_dir, late_dir, live_files
+from storage.schemas import DEAD_LETTER_SCHEMA, LATE_TRADE_SCHEMA, SPEED_CANDLE_SCHEMA
+from storage.store import Store
+
+SPEED_SOURCE = "speed"
+BATCH_SOURCE = "batch"
+LINEAGE = ("kafka_partition", "kafka_offset")
+
+
+def file_uris(store: Store, directory: str) -> list[str]:
+    return [store.uri(entry.path) for entry in live_files(store.list_files(directory))]
+
+
+def read_candles(store: Store, source: str, interval: str, date: str) -> pl.DataFrame:
+    """One side's candles of one interval and date (an empty frame when there are none).
+
+    Speed candles keep their Kafka position, so duplicates on the topic can be found.
+    """
+    uris = file_uris(store, candles_dir(source, interval, date))
+    columns = [*CANDLE_SCHEMA.names, *(LINEAGE if source == SPEED_SOURCE else ())]
+    if not uris:
+        return _empty(SPEED_CANDLE_SCHEMA, columns)
+    return pl.read_parquet(uris, columns=columns, storage_options=store.polars_options(),
+                           hive_partitioning=False)
+
+
+def read_late(store: Store, date: str) -> pl.DataFrame:
+    """The trades the speed layer routed to ``trades.late`` whose event time is on ``date``."""
+    uris = file_uris(store, late_dir(date))
+    columns = ["symbol", "trade_id", "ts_us", "price", "size", "venue", "side",
+               "late_by_us", "kafka_partition", "kafka_offset"]
+    if not uris:
+        return _empty(LATE_TRADE_SCHEMA, columns)
+    return pl.read_parquet(uris, columns=columns, storage_options=store.polars_options(),
+                           hive_partitioning=False)
+
+
+def read_dead_letters(store: Store, date: str) -> pl.DataFrame:
+    """``trades.dlq`` records of ``date`` that still name a symbol and a time."""
+    uris = file_uris(store, dlq_dir(date))
+    columns = ["symbol", "trade_id", "ts_us", "reason"]
+    if not uris:
+        return _empty(DEAD_LETTER_SCHEMA, columns)
+    frame = pl.read_parquet(uris, columns=columns, storage_options=store.polars_options(),
+                            hive_partitioning=False)
+    return frame.filter(pl.col("symbol").is_not_null() & pl.col("ts_us").is_not_null())
+
+
+def _empty(schema: pa.Schema, columns: list[str]) -> pl.DataFrame:
+    """A typed empty frame, so joins and filters work the same with or without files."""
+    frame = pl.from_arrow(schema.empty_table().select(columns))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def read_duplicates(store: Store, date: str, bucket_rows: int) -> pl.DataFrame:
+    """The trades of ``date`` the batch layer drops as duplicates (symbol, id, time)."""
+    from batch_layer.dedup import ROW_ID
+    from batch_layer.duplicates import find_duplicates
+    from batch_layer.source import date_files, scan
+
+    files = date_files(store, date)
+    columns = ["symbol", "trade_id", "ts_us"]
+    if not files.by_symbol:
+        return _empty(LATE_TRADE_SCHEMA, columns)
+    losers = find_duplicates(store, files, bucket_rows).losers
+    if not losers.height:
+        return _empty(LATE_TRADE_SCHEMA, columns)
+    return (scan(store, files.uris).join(losers.lazy(), on=list(ROW_ID), how="semi")
+            .select(columns).collect())
