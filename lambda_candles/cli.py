@@ -31,7 +31,7 @@ for command in registry.all_commands():
 def main() -> None:
     """Console-script entry point."""
     try:
-        cli.main(standalone_mode=False)
+        status = cli.main(standalone_mode=False)  # a click Exit(n) comes back as n
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
@@ -41,6 +41,8 @@ def main() -> None:
     except CandlesError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(3 if isinstance(exc, TransientError) else 2)
+    if isinstance(status, int) and status:
+        sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""The acceptance runs of `candles reconcile`, end to end on the real broker.
+
+Each run: trades -> Kafka -> `candles speed` -> `candles archive` (trades, candles, late,
+dlq) -> `candles batch` -> `candles reconcile`. Every step is the real command.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from candle_core.trade import Trade
+from tests.pipeline import Pipeline
+from tests.speed_layer.trades import as_records, clean_stream
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+DATE = "2026-01-01"  # the date of tests.speed_layer.trades.T0_US
+TRADES = 12_000
+
+
+def run_pipeline(pipeline: Pipeline, records: list[tuple[bytes, bytes, int]]) -> None:
+    pipeline.create_topics()
+    pipeline.produce(records)
+    steps = [("speed", "--exit-when-idle", "3", "--idle-timeout-ms", "1000"),
+             ("archive", "--until-idle", "3"),
+             ("batch", "--date", DATE)]
+    for step in steps:
+        done = pipeline.run(*step)
+        assert done.returncode == 0, f"{step[0]} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def reconcile(pipeline: Pipeline, root: Path) -> tuple[int, dict[str, Any]]:
+    done = pipeline.run("reconcile", "--date", DATE, "--json", "--fail-on-breach",
+                        env={"CANDLES_ARCHIVE_ROOT": str(root)})
+    assert done.returncode in (0, 1, 4), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def make_pipeline(bootstrap: str, root: Path) -> Pipeline:
+    line = Pipeline(bootstrap, partitions=3)
+    line.extra_env.update({"CANDLES_ARCHIVE_ROOT": str(root),
+                           "CANDLES_ARCHIVE_GROUP_ID": f"{line.prefix}-archive",
+                           "CANDLES_ARCHIVE_INSTANCE_ID": f"{line.prefix}-archive-0",
+                           "CANDLES_ARCHIVE_CHUNK_OFFSETS": "2000"})
+    return line
+
+
+@pytest.fixture(scope="module")
+def clean_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+              ) -> tuple[Pipeline, Path]:
+    root = tmp_path_factory.mktemp("clean") / "lake"
+    pipeline = make_pipeline(kafka_bootstrap, root)
+    run_pipeline(pipeline, as_records(clean_stream(TRADES, seed=11)))
+    return pipeline, root
+
+
+def test_clean_stream_has_zero_drift(clean_run: tuple[Pipeline, Path]) -> None:
+    pipeline, root = clean_run
+    status, report = reconcile(pipeline, root)
+    totals = report["totals"]
+    assert (status, report["verdict"]) == (0, "ok")
+    assert totals["compared"] == totals["exact"] == report["candles"]["batch"] > 0
+    assert report["candles"]["speed"] == report["candles"]["batch"]
+    assert totals["drifted"] == totals["missing_speed"] == totals["missing_batch"] == 0
+    assert totals["unexplained"] == totals["breached"] == 0
+    assert {g["symbol"] for g in report["groups"]} >= {"AAPL", "BTCUSDT", "EURUSD"}
+    assert {g["interval"] for g in report["groups"]} == {"1s", "10s", "1m", "5m", "1h"}
+    drifted = pq.read_table(root / "reports/reconcile" / f"date={DATE}" / "drifted.parquet")
+    assert drifted.num_rows == 0
+
+
+def test_deleted_speed_candles_are_missing_and_unexplained(
+        clean_run: tuple[Pipeline, Path], tmp_path: Path) -> None:
+    pipeline, source = clean_run
+    root = tmp_path / "lake"
+    shutil.copytree(source, root)
+    speed_files = sorted((root / "candles/source=speed/interval=1s").rglob("*.parquet"))
+    table = pq.read_table(speed_files[0])
+    assert table.num_rows > 3
+    deleted = table.slice(0, 3)
+    pq.write_table(table.slice(3), speed_files[0])
+    status, report = reconcile(pipeline, root)
+    assert (status, report["verdict"]) == (4, "critical")
+    assert report["totals"]["missing_speed"] == 3
+    assert report["totals"]["unexplained"] == 3
+    missing = {(c["symbol"], c["window_start_us"]) for c in report["worst"]
+               if c["match"] == "missing_speed"}
+    assert missing == set(zip(deleted["symbol"].to_pylist(),
+                              deleted["window_start_us"].to_pylist(), strict=True))
+    assert all(not c["explained"] for c in report["worst"] if c["match"] == "missing_speed")
+
+
+def test_late_trades_are_the_attributed_cause_of_the_breach(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    pipeline = make_pipeline(kafka_bootstrap, root)
+    trades = clean_stream(TRADES, seed=12)
+    rnd = random.Random(5)
+    # 1% late; none in the last fifth, so later trades move the watermark past their windows
+    late = set(rnd.sample(range(len(trades) * 4 // 5), len(trades) // 100))
+    lateness_us = pipeline.settings.allowed_lateness_us
+    delays = [lateness_us + 4_000_000 if i in late else 0 for i in range(len(trades))]
+    run_pipeline(pipeline, as_records(trades, delays))
+    status, report = reconcile(pipeline, root)
+    assert (status, report["verdict"]) == (1, "breach")
+    assert report["totals"]["unexplained"] == 0
+    assert report["totals"]["breached"] > 0
+    assert report["evidence"]["late"] == len(late_ids(trades, late))
+    drifted = pq.read_table(root / "reports/reconcile" / f"date={DATE}" / "drifted.parquet")
+    rows = drifted.to_pylist()
+    assert rows and all(r["explained"] and r["cause_late"] > 0 and r["reproduced"]
+                        for r in rows)
+    late_windows = {(t.symbol, t.ts_us // 1_000_000 * 1_000_000)
+                    for t in late_ids(trades, late)}
+    one_second = {(r["symbol"], r["window_start_us"]) for r in rows if r["interval"] == "1s"}
+    assert one_second == late_windows
+
+
+def late_ids(trades: list[Trade], late: set[int]) -> list[Trade]:
+    return [trades[i] for i in sorted(late)]
