@@ -8,7 +8,6 @@ day costs two Parquet scans and one join per interval.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -39,7 +38,6 @@ Progress = Callable[[str], None]
 class Reconciliation:
     """Everything one run found: the report, the metrics and the Parquet come from this."""
 
-    run_id: str
     date: str
     intervals: list[str]
     threshold: Fraction
@@ -92,7 +90,7 @@ def reconcile(store: Store, settings: CandlesSettings, date: str,
     attributions, evidence = _attribute(store, settings, date, comparison, say)
     threshold = Fraction(settings.drift_threshold)
     groups = summarize(comparison.differing, threshold, comparison.exact, attributions)
-    return Reconciliation(uuid.uuid4().hex, date, labels, threshold, comparison,
+    return Reconciliation(date, labels, threshold, comparison,
                           attributions, groups, evidence, candles,
                           time.perf_counter() - began)
 

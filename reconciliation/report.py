@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 from decimal import Decimal
@@ -23,6 +24,7 @@ from storage.layout import US_PER_DAY
 from storage.store import Store
 
 WORST_IN_REPORT = 20
+VOLATILE = ("run_id", "generated_at", "seconds")
 
 
 def iso_us(ts_us: int) -> str:
@@ -35,8 +37,8 @@ def report_json(result: Reconciliation) -> dict[str, Any]:
     start_us = (dt.date.fromisoformat(result.date) - dt.date(1970, 1, 1)).days * US_PER_DAY
     groups = result.groups
     worst = sorted((d for g in groups for d in g.worst), key=lambda d: (-d.drift, d.key))
-    return {
-        "run_id": result.run_id,
+    report: dict[str, Any] = {
+        "run_id": "",
         "date": result.date,
         "range": {"start": iso_us(start_us), "end": iso_us(start_us + US_PER_DAY)},
         "intervals": result.intervals,
@@ -61,6 +63,15 @@ def report_json(result: Reconciliation) -> dict[str, Any]:
         "worst": [_candle(d, result) for d in worst[:WORST_IN_REPORT]],
         "speed_duplicates": [_key(key) for key in result.comparison.speed_duplicates],
     }
+    report["run_id"] = content_id(report)
+    return report
+
+
+def content_id(report: dict[str, Any]) -> str:
+    """A digest of what the report found (not when or how fast): reconciling unchanged
+    data again gives the same id, so a re-run load has nothing to update."""
+    stable = {k: v for k, v in report.items() if k not in VOLATILE}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def _group(group: GroupSummary) -> dict[str, Any]:

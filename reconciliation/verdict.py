@@ -38,7 +38,8 @@ def report_dir(settings: CandlesSettings, date: str) -> str:
 def read_report(store: Store, settings: CandlesSettings, date: str) -> dict[str, Any] | None:
     """``date``'s report as written by ``candles reconcile`` (``None`` if there is none).
 
-    Keys every consumer may rely on: ``date``, ``run_id``, ``verdict`` (a :class:`Verdict`
+    Keys every consumer may rely on: ``date``, ``run_id`` (a digest of the findings: the
+    same data reconciled again has the same id), ``verdict`` (a :class:`Verdict`
     value), ``threshold`` (a decimal string), ``intervals`` and ``totals``.
     """
     raw = store.read_bytes(f"{report_dir(settings, date)}/{REPORT_NAME}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from candle_core.reasons import Reason
+
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -27,6 +29,8 @@ class SpeedMetrics:
                                   registry=registry)
         self.dlq = Counter("candles_speed_dlq", "Records sent to the DLQ, by reason.",
                            ["reason"], registry=registry)
+        for reason in Reason:  # every reason has a series from the start, at 0
+            self.dlq.labels(reason.value)
         self.candles = Counter("candles_speed_candles_emitted", "Final candles committed.",
                                ["interval"], registry=registry)
         self.watermark_lag = Gauge("candles_speed_watermark_lag_seconds",

@@ -10,12 +10,9 @@ from rich.console import Console
 
 from lambda_candles import logs
 from lambda_candles.options import date_option, setting_option, settings_from
-from reconciliation.exceptions import MetricsPushError
-from reconciliation.job import reconcile as run_reconcile
-from reconciliation.metrics import ReconcileMetrics
+from reconciliation.publish import reconcile_and_publish
 from reconciliation.render import render
-from reconciliation.report import report_json, write_report
-from reconciliation.verdict import Verdict, report_dir
+from reconciliation.verdict import Verdict
 from storage.store import open_store
 
 BREACH_EXIT = {Verdict.OK: 0, Verdict.BREACH: 1, Verdict.CRITICAL: 4}
@@ -46,21 +43,15 @@ def reconcile(date: str, intervals: tuple[str, ...], archive_root: str | None,
     console = Console(stderr=True)
     store = open_store(settings)
     with console.status(f"reconcile {date}") as status:
-        result = run_reconcile(store, settings, date, list(intervals) or None,
-                               progress=lambda m: status.update(f"reconcile {date}: {m}"))
-    report = report_json(result)
-    uri = write_report(store, report_dir(settings, date), result, report)
+        published = reconcile_and_publish(
+            store, settings, date, list(intervals) or None,
+            progress=lambda m: status.update(f"reconcile {date}: {m}"))
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(published.report, indent=2))
     else:
-        render(Console(width=None if sys.stdout.isatty() else 140), report, rows)
-        click.echo(f"report: {uri}")
-    if settings.pushgateway_url:
-        metrics = ReconcileMetrics()
-        metrics.record(result)
-        try:
-            metrics.push(settings.pushgateway_url)
-        except OSError as exc:
-            raise MetricsPushError(settings.pushgateway_url, exc) from exc
+        render(Console(width=None if sys.stdout.isatty() else 140), published.report, rows)
+        click.echo(f"report: {published.report_uri}")
+        if published.pushed:
+            click.echo(f"metrics pushed to {settings.pushgateway_url}")
     if fail_on_breach:
-        raise click.exceptions.Exit(BREACH_EXIT[result.verdict])
+        raise click.exceptions.Exit(BREACH_EXIT[published.result.verdict])

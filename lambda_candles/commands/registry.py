@@ -20,6 +20,9 @@ _COMMANDS = {
     "compact": "compact",
     "profile": "profile",
     "reconcile": "reconcile",
+    "warehouse": "warehouse",
+    "load": "load",
+    "nightly": "nightly",
 }
 
 

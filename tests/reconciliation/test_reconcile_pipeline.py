@@ -17,23 +17,12 @@ import pytest
 
 from candle_core.trade import Trade
 from tests.pipeline import Pipeline
+from tests.reconciliation.runs import DATE, make_pipeline, run_pipeline
 from tests.speed_layer.trades import as_records, clean_stream
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-DATE = "2026-01-01"  # the date of tests.speed_layer.trades.T0_US
 TRADES = 12_000
-
-
-def run_pipeline(pipeline: Pipeline, records: list[tuple[bytes, bytes, int]]) -> None:
-    pipeline.create_topics()
-    pipeline.produce(records)
-    steps = [("speed", "--exit-when-idle", "3", "--idle-timeout-ms", "1000"),
-             ("archive", "--until-idle", "3"),
-             ("batch", "--date", DATE)]
-    for step in steps:
-        done = pipeline.run(*step)
-        assert done.returncode == 0, f"{step[0]} failed:\n{done.stdout}\n{done.stderr}"
 
 
 def reconcile(pipeline: Pipeline, root: Path) -> tuple[int, dict[str, Any]]:
@@ -41,15 +30,6 @@ def reconcile(pipeline: Pipeline, root: Path) -> tuple[int, dict[str, Any]]:
                         env={"CANDLES_ARCHIVE_ROOT": str(root)})
     assert done.returncode in (0, 1, 4), done.stderr
     return done.returncode, json.loads(done.stdout)
-
-
-def make_pipeline(bootstrap: str, root: Path) -> Pipeline:
-    line = Pipeline(bootstrap, partitions=3)
-    line.extra_env.update({"CANDLES_ARCHIVE_ROOT": str(root),
-                           "CANDLES_ARCHIVE_GROUP_ID": f"{line.prefix}-archive",
-                           "CANDLES_ARCHIVE_INSTANCE_ID": f"{line.prefix}-archive-0",
-                           "CANDLES_ARCHIVE_CHUNK_OFFSETS": "2000"})
-    return line
 
 
 @pytest.fixture(scope="module")

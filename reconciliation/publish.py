@@ -1,0 +1,45 @@
+"""Reconcile a date and publish the outcome: report files, then the Pushgateway.
+
+The one sequence both ``candles reconcile`` and ``candles nightly`` run, so the files and
+the metrics never disagree about a date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from candle_core.settings import CandlesSettings
+from reconciliation.exceptions import MetricsPushError
+from reconciliation.job import Progress, Reconciliation, reconcile
+from reconciliation.metrics import ReconcileMetrics
+from reconciliation.report import report_json, write_report
+from reconciliation.verdict import report_dir
+from storage.store import Store
+
+
+@dataclass(frozen=True)
+class Published:
+    """A finished reconciliation: the result, its report and where the report went."""
+
+    result: Reconciliation
+    report: dict[str, Any]
+    report_uri: str
+    pushed: bool
+
+
+def reconcile_and_publish(store: Store, settings: CandlesSettings, date: str,
+                          intervals: list[str] | None = None,
+                          progress: Progress | None = None) -> Published:
+    """Reconcile ``date``, write its report, push its metrics (when a gateway is set)."""
+    result = reconcile(store, settings, date, intervals, progress)
+    report = report_json(result)
+    uri = write_report(store, report_dir(settings, date), result, report)
+    if settings.pushgateway_url:
+        metrics = ReconcileMetrics()
+        metrics.record(result)
+        try:
+            metrics.push(settings.pushgateway_url)
+        except OSError as exc:
+            raise MetricsPushError(settings.pushgateway_url, exc) from exc
+    return Published(result, report, uri, bool(settings.pushgateway_url))

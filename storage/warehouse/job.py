@@ -1,0 +1,94 @@
+"""``load_date``: one date's verified batch bars into the configured warehouse.
+
+What ``candles load`` and ``candles nightly`` both run. The rule on the reconciliation:
+no report -> refused unless ``force`` (then recorded as ``unreconciled``); ``ok``,
+``breach`` or ``critical`` -> loaded, the verdict recorded on the audit row and on every
+bar. A breach is loaded all the same: the batch bars are the truth, the drift is the
+speed layer's, and its alert comes from the verdict (here pushed as
+``candles_load_verdict``, and by ``candles reconcile``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from candle_core.settings import CandlesSettings
+from candle_core.windows import interval_label, parse_interval
+from reconciliation.verdict import REPORT_NAME, Verdict, read_report, report_dir
+from storage.store import Store
+from storage.warehouse.bars import read_batch_bars
+from storage.warehouse.duckdb_target import DuckDBTarget
+from storage.warehouse.exceptions import BadDateError, BadReportError, ReconciliationMissingError
+from storage.warehouse.loader import LoadResult, LoadVerdict, load_bars
+from storage.warehouse.metrics import LoadMetrics
+from storage.warehouse.targets import open_target
+
+log = logging.getLogger(__name__)
+UNRECONCILED = "unreconciled"
+Progress = Callable[[str], None]
+
+
+def load_date(store: Store, settings: CandlesSettings, date: str, force: bool = False,
+              intervals: Sequence[str] = (), progress: Progress | None = None) -> LoadResult:
+    """Load ``date``'s batch bars of ``intervals`` (default: the configured ones)."""
+    say = progress or (lambda _message: None)
+    day = _day(date)
+    where = store.uri(f"{report_dir(settings, day)}/{REPORT_NAME}")
+    verdict = verdict_of(read_report(store, settings, day), day, where, force)
+    bars = read_batch_bars(store, day, intervals_of(intervals, settings))
+    say(f"{bars.table.num_rows:,} bars read, verdict {verdict.verdict}")
+    target = open_target(settings, create=True)
+    try:
+        if isinstance(target, DuckDBTarget) and target.ensure_schema():
+            say(f"created the warehouse schema in {target.where}")
+        result = load_bars(target, bars, verdict)
+    finally:
+        target.close()
+    if result.verdict in (Verdict.BREACH, Verdict.CRITICAL):
+        log.warning("load %s: verdict %s, loaded anyway (the batch bars are the truth); the "
+                    "speed layer drifted from them, see %s", day, result.verdict.upper(), where)
+    if settings.pushgateway_url:
+        push_metrics(settings.pushgateway_url, result)
+    return result
+
+
+def verdict_of(report: dict[str, Any] | None, date: str, where: str, force: bool
+               ) -> LoadVerdict:
+    """The verdict to record: the report's, or ``unreconciled`` when forced without one."""
+    if report is None:
+        if not force:
+            raise ReconciliationMissingError(date, where)
+        return LoadVerdict(UNRECONCILED, None, forced=True)
+    try:
+        verdict = Verdict(report["verdict"])
+    except (KeyError, ValueError):
+        raise BadReportError(date, where, report.get("verdict")) from None
+    return LoadVerdict(verdict.value, report.get("run_id"))
+
+
+def intervals_of(given: Sequence[str], settings: CandlesSettings) -> list[str]:
+    """Canonical labels of ``given`` (repeated or comma-separated; default: configured)."""
+    labels = [part.strip() for value in given for part in value.split(",") if part.strip()]
+    chosen = {parse_interval(label) for label in labels} or set(settings.intervals_us)
+    return [interval_label(us) for us in sorted(chosen)]
+
+
+def push_metrics(gateway_url: str, result: LoadResult) -> None:
+    """Push ``result`` as ``job="candles_load"``; a failed push only logs (the load is done,
+    and a missed push shows as a stale ``candles_load_last_success_timestamp_seconds``)."""
+    metrics = LoadMetrics()
+    metrics.record(result)
+    try:
+        metrics.push(gateway_url)
+    except OSError as exc:
+        log.error("load: could not push metrics to %s: %s", gateway_url, exc)
+
+
+def _day(date: str) -> str:
+    try:
+        return dt.date.fromisoformat(date).isoformat()
+    except ValueError:
+        raise BadDateError(date) from None
