@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -105,3 +106,34 @@ def test_late_trades_are_the_attributed_cause_of_the_breach(
 
 def late_ids(trades: list[Trade], late: set[int]) -> list[Trade]:
     return [trades[i] for i in sorted(late)]
+
+
+def warehouse_rows(path: Path) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute("SELECT * FROM CORE.BARS ORDER BY ALL").fetchall()
+
+
+def test_nightly_loads_the_clean_day_once_and_a_rerun_changes_nothing(
+        clean_run: tuple[Pipeline, Path], tmp_path: Path) -> None:
+    pipeline, root = clean_run
+    warehouse = tmp_path / "warehouse.duckdb"
+    env = {"CANDLES_ARCHIVE_ROOT": str(root), "CANDLES_WAREHOUSE_DUCKDB_PATH": str(warehouse)}
+    first = pipeline.run("nightly", "--date", DATE, "--json", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    outcome = json.loads(first.stdout)
+    assert outcome["verdict"] == "ok"
+    assert [s["status"] for s in outcome["stages"]] == ["ok", "ok", "ok"]
+    loaded = outcome["loaded"]
+    assert loaded["inserted"] == loaded["rows_read"] > 0 and loaded["updated"] == 0
+    rows = warehouse_rows(warehouse)
+    assert len(rows) == loaded["rows_read"]
+    again = pipeline.run("nightly", "--date", DATE, "--json", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    rerun = json.loads(again.stdout)["loaded"]
+    assert (rerun["inserted"], rerun["updated"], rerun["unchanged"]) == (
+        0, 0, loaded["rows_read"])
+    assert warehouse_rows(warehouse) == rows
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        audit = connection.execute("SELECT VERDICT, ROWS_INSERTED, ROWS_UPDATED FROM "
+                                   "CORE.LOAD_AUDIT ORDER BY STARTED_AT").fetchall()
+    assert audit == [("ok", loaded["rows_read"], 0), ("ok", 0, 0)]
