@@ -38,7 +38,8 @@ from kafka_ops.launcher import LocalKafka
 from kafka_ops.reading import read_topic
 from kafka_ops.topics import create_topics, pipeline_topics
 from lambda_candles.http_server import Heartbeat
-from reconciliation.drift import join
+from lambda_candles.nightly import load_with_local_init
+from reconciliation.publish import Published, reconcile_and_publish
 from sources.chaos import CHAOS_PRESET
 from sources.formats import open_records
 from sources.outputs import drain
@@ -57,6 +58,7 @@ from storage.run_state import ArchiveSummary
 from storage.run_state import StopRules as ArchiveStopRules
 from storage.sinks import archive_sinks
 from storage.store import Store, is_temp, open_store
+from storage.warehouse.loader import LoadResult
 
 TOPIC_FIELDS = ("topic_trades", "topic_dlq", "topic_late", "topic_candles", "topic_live",
                 "topic_speed_state")
@@ -82,8 +84,8 @@ class DemoReport:
     batch: list[BatchSummary] = field(default_factory=list)
     batch_exact: int = 0
     batch_expected: int = 0
-    speed_vs_batch: Counter[str] = field(default_factory=Counter)
-    max_drift: float = 0.0
+    reconciled: list[Published] = field(default_factory=list)
+    loaded: list[LoadResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -128,8 +130,10 @@ def run_demo(settings: CandlesSettings, trades: int, workdir: Path, keep_kafka: 
     run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     with broker(settings, keep_kafka, say) as bootstrap:
         settings = isolated(settings, bootstrap, run_id)
-        settings = settings.model_copy(update={"archive_root": str(workdir / f"demo-{run_id}"
-                                                                   / "lake")})
+        run_dir = workdir / f"demo-{run_id}"
+        settings = settings.model_copy(update={
+            "archive_root": str(run_dir / "lake"),
+            "warehouse_duckdb_path": run_dir / "warehouse.duckdb"})
         report = DemoReport(run_id, bootstrap, workdir / f"demo-{run_id}" / "trades.parquet")
         create_topics(AdminClient(common_config(settings)), pipeline_topics(settings),
                       settings.replication_factor)
@@ -140,6 +144,7 @@ def run_demo(settings: CandlesSettings, trades: int, workdir: Path, keep_kafka: 
         timed(report, "verify", lambda: _verify(settings, report, state), say)
         timed(report, "archive", lambda: _archive(settings, report), say)
         timed(report, "batch layer", lambda: _batch(settings, report, state), say)
+        timed(report, "reconcile + load", lambda: _reconcile_and_load(settings, report), say)
     return report
 
 
@@ -216,9 +221,14 @@ def _batch(settings: CandlesSettings, report: DemoReport, state: DemoState) -> N
     mine = {c.key: c for c in batch_candles}
     report.batch_expected = len(expected)
     report.batch_exact = sum(1 for c in expected if mine.get(c.key) == c)
-    drifts = join(state.speed_candles, batch_candles)
-    report.speed_vs_batch = Counter(d.match.value for d in drifts)
-    report.max_drift = float(max((d.drift for d in drifts), default=0))
+
+
+def _reconcile_and_load(settings: CandlesSettings, report: DemoReport) -> None:
+    """What ``candles nightly`` does after the batch layer, for every date of the run."""
+    store = open_store(settings)
+    for summary in report.batch:
+        report.reconciled.append(reconcile_and_publish(store, settings, summary.date))
+        report.loaded.append(load_with_local_init(store, settings, summary.date))
 
 
 def _written_batch_candles(store: Store, settings: CandlesSettings, date: str

@@ -65,7 +65,7 @@ def run_nightly(store: Store, settings: CandlesSettings, date: str, force: bool 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("batch", lambda: run_batch(store, settings, date, progress=progress)),
         ("reconcile", lambda: reconcile_and_publish(store, settings, date, progress=progress)),
-        ("load", lambda: _load(store, settings, date, force)),
+        ("load", lambda: load_with_local_init(store, settings, date, force)),
     ]
     for name, action in steps:
         stage = run.stages[name]
@@ -84,7 +84,8 @@ def run_nightly(store: Store, settings: CandlesSettings, date: str, force: bool 
     return run
 
 
-def _load(store: Store, settings: CandlesSettings, date: str, force: bool) -> LoadResult:
+def load_with_local_init(store: Store, settings: CandlesSettings, date: str,
+                         force: bool = False) -> LoadResult:
     """Load the date; a local DuckDB warehouse is created (idempotent DDL) when missing,
     a Snowflake one must have been set up with ``candles warehouse init``."""
     if warehouse_kind(settings) == "duckdb":

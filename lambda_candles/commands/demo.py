@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -12,6 +13,8 @@ from candle_core.windows import parse_interval
 from lambda_candles import logs
 from lambda_candles.demo import DemoReport, run_demo
 from lambda_candles.options import setting_option, settings_from
+from reconciliation.render import render
+from reconciliation.verdict import Verdict
 
 
 @click.command("demo")
@@ -29,11 +32,13 @@ def demo(trades: int, workdir: Path | None, keep_kafka: bool,
     Starts a local Kafka broker unless one is configured, creates this run's topics,
     simulates trades with every fault injected, replays them into Kafka, runs the speed
     layer until the stream is drained, and checks its candles against the contract's
-    reference implementation.
+    reference implementation; archives everything, recomputes the candles in the batch
+    layer, reconciles speed against batch (attributing every drift) and loads the verified
+    bars into a local DuckDB warehouse (or Snowflake, when configured).
     """
     settings = settings_from(kafka_bootstrap_servers=kafka_bootstrap_servers)
     logs.configure("WARNING", settings.log_format)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 120)
     report = run_demo(settings, trades, workdir or settings.data_dir, keep_kafka,
                       lambda line: console.print(f"[bold cyan]>[/] {line}"))
     console.print(where_it_went(report))
@@ -44,12 +49,17 @@ def demo(trades: int, workdir: Path | None, keep_kafka: bool,
     verdict = "[green]all exact[/]" if batch_ok else "[red]MISMATCH[/]"
     console.print(f"batch-layer candles vs the contract reference: {report.batch_exact:,} of "
                   f"{report.batch_expected:,} exact — {verdict}")
-    drift = ", ".join(f"{n:,} {match}" for match, n in sorted(report.speed_vs_batch.items()))
-    console.print(f"speed vs batch: {drift}; max drift {report.max_drift:.4%} (the late trades "
-                  "the speed layer could not count; reconciliation attributes them)")
+    for published in report.reconciled:
+        render(console, published.report, max_rows=12)
+        console.print(f"report: {published.report_uri}")
+    for loaded in report.loaded:
+        console.print(f"bars of {loaded.date}: {loaded.inserted:,} inserted, "
+                      f"{loaded.updated:,} updated, {loaded.unchanged:,} unchanged into "
+                      f"{loaded.target} {loaded.where} (verdict {loaded.verdict} recorded)")
     console.print(f"topics: demo-{report.run_id}.*  on {report.bootstrap}\n"
                   f"trades file: {report.trades_file}\nmaster dataset: {report.lake}")
-    if report.exact != report.expected or not batch_ok:
+    critical = any(p.result.verdict is Verdict.CRITICAL for p in report.reconciled)
+    if report.exact != report.expected or not batch_ok or critical:
         raise SystemExit(1)
 
 

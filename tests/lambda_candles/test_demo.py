@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -29,3 +31,13 @@ def test_demo_runs_the_pipeline_and_everything_is_exact(kafka_bootstrap: str,
     assert "dead letter: malformed_json" in out and "late -> trades.late" in out
     assert list(tmp_path.glob("demo-*/lake/trades/date=*/symbol=*/*.parquet"))
     assert list(tmp_path.glob("demo-*/lake/candles/source=batch/interval=1s/date=*/*.parquet"))
+    # the chaos stream has late trades: a breach, every drifted candle explained
+    assert "verdict: BREACH" in out and " 0 unexplained" in out
+    (report,) = tmp_path.glob("demo-*/lake/reports/reconcile/date=*/report.json")
+    totals = json.loads(report.read_text())["totals"]
+    assert totals["drifted"] > 0 and totals["unexplained"] == 0
+    (warehouse,) = tmp_path.glob("demo-*/warehouse.duckdb")
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (bars,) = connection.execute("SELECT COUNT(*) FROM CORE.BARS").fetchone() or (0,)
+    assert bars == totals["compared"] + totals["missing_speed"] > 0
+    assert f"{bars:,} inserted" in out
