@@ -27,7 +27,8 @@ class CandlesSettings(BaseSettings):
     """Every setting of every lambda-candles process."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", frozen=True, extra="ignore"
+        env_prefix=ENV_PREFIX, env_file=".env", frozen=True, extra="ignore",
+        env_ignore_empty=True,  # CANDLES_X= (e.g. an unused key in a k8s Secret) is unset
     )
 
     kafka_bootstrap_servers: str | None = Field(

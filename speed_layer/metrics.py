@@ -6,6 +6,8 @@ Labels stay bounded: ``reason`` (a closed set), ``interval`` (configured), ``par
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from candle_core.reasons import Reason
@@ -55,3 +57,10 @@ class SpeedMetrics:
         self.last_commit = Gauge("candles_speed_last_commit_timestamp_seconds",
                                  "Unix time of the last committed transaction.",
                                  registry=registry)
+
+    def forget_partition(self, partition: int) -> None:
+        """Drop a revoked partition's gauges: its lag is its new owner's to report now
+        (a stale value would keep the lag alert and the autoscaler's metric up)."""
+        for gauge in (self.watermark_lag, self.consumer_lag):
+            with contextlib.suppress(KeyError):
+                gauge.remove(str(partition))

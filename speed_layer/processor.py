@@ -260,6 +260,7 @@ class SpeedLayer:
             self._commit()
         for tp in partitions:
             self.partitions.pop(tp.partition, None)
+            self.metrics.forget_partition(tp.partition)
         log.info("partitions revoked", extra={"partitions": [tp.partition for tp in partitions]})
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -71,3 +71,11 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     shown = masked(load_settings())
     assert shown["CANDLES_KAFKA_SASL_PASSWORD"] == "**********"
     assert "hunter2" not in repr(shown)
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kubernetes Secrets often carry unused keys as empty strings."""
+    monkeypatch.setenv("CANDLES_S3_ACCESS_KEY_ID", "")
+    monkeypatch.setenv("CANDLES_METRICS_PORT", "")
+    settings = load_settings()
+    assert settings.s3_access_key_id is None and settings.metrics_port == 9108
