@@ -4,18 +4,21 @@ Prometheus scrapes a running `candles speed` and `candles archive` while trades 
 `candles nightly` (batch -> reconcile -> load) pushes its figures. Every dashboard query
 must return series, and on the clean stream the drift alerts stay inactive. A second
 stream with 1% of its trades late beyond the allowed lateness is reconciled next, and the
-drift-breach alert must go to firing, with nothing unexplained.
+drift-breach alert must go to firing, with nothing unexplained. Last, speed candles are
+deleted from a copy of the clean archive: the unexplained-drift alert (critical) fires.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
+import pyarrow.parquet as pq
 import pytest
 
 from tests.monitoring.prometheus_stack import (
@@ -128,3 +131,19 @@ def test_dashboards_have_data_and_the_drift_alert_follows_the_verdict(
     assert firing
     stack.wait_for_evaluation()
     assert not stack.active_alerts("CandlesUnexplainedDrift")
+
+    # speed candles deleted on purpose: missing, unexplained, and the critical alert fires
+    damaged = tmp_path / "damaged" / "lake"
+    shutil.copytree(tmp_path / "clean" / "lake", damaged)
+    victim = sorted((damaged / "candles/source=speed/interval=1s").rglob("*.parquet"))[0]
+    table = pq.read_table(victim)
+    pq.write_table(table.slice(2), victim)
+    lost = set(table.slice(0, 2)["symbol"].to_pylist())
+    done = clean.run("reconcile", "--date", DATE, "--json",
+                     env={"CANDLES_ARCHIVE_ROOT": str(damaged),
+                          "CANDLES_PUSHGATEWAY_URL": stack.pushgateway_url})
+    assert done.returncode == 0, done.stderr
+    assert orjson.loads(done.stdout)["verdict"] == "critical"
+    critical = stack.wait_for_alert("CandlesUnexplainedDrift", state="firing", timeout=60)
+    assert {alert["labels"]["symbol"] for alert in critical} == lost
+    assert all(alert["labels"]["severity"] == "critical" for alert in critical)
