@@ -24,6 +24,7 @@ class Label(IntEnum):
     OUT_OF_ORDER = 4
     LATE = 5
     FUTURE = 6
+    NOISE = 7  # an order or quote message (``--noise-ratio``): skipped, not a trade
 
     @property
     def slug(self) -> str:
@@ -46,6 +47,7 @@ LABEL_REASONS: dict[Label, Reason | None] = {
     Label.OUT_OF_ORDER: None,
     Label.LATE: None,
     Label.FUTURE: Reason.FUTURE_TIMESTAMP,
+    Label.NOISE: None,
 }
 
 # Labels whose records TradeParser accepts as valid trades (dedup/lateness judge them later).

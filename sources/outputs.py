@@ -14,7 +14,7 @@ from sources.labels import Label
 from sources.producer import Sink
 from sources.writers import BatchWriter, LabelsWriter, open_writer
 
-EXTRA_LABELS = (Label.DUPLICATE, Label.CONFLICT)  # re-sends: not base trades
+EXTRA_LABELS = (Label.DUPLICATE, Label.CONFLICT, Label.NOISE)  # not base trades
 
 
 def base_trades(batch: RecordBatch) -> int:

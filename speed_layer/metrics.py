@@ -33,6 +33,9 @@ class SpeedMetrics:
                            ["reason"], registry=registry)
         for reason in Reason:  # every reason has a series from the start, at 0
             self.dlq.labels(reason.value)
+        self.skipped = Counter("candles_speed_messages_skipped", "Non-trade messages (orders, "
+                               "quotes) skipped before decoding, by type.", ["type"],
+                               registry=registry)
         self.candles = Counter("candles_speed_candles_emitted", "Final candles committed.",
                                ["interval"], registry=registry)
         self.watermark_lag = Gauge("candles_speed_watermark_lag_seconds",

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
+from candle_core.message_kind import TYPE_PREFIX, non_trade_kind
 from candle_core.parsing import TradeParser
 from candle_core.settings import CandlesSettings
 from candle_core.trade import Rejection
@@ -165,8 +166,15 @@ class SpeedLayer:
             if run is None:
                 continue  # a partition revoked while this batch was in flight
             offset = message.offset()
+            value = message.value() or b""
+            if value.startswith(TYPE_PREFIX) and (kind := non_trade_kind(value)) is not None:
+                if offset >= run.replay_until:  # an order or quote: skipped, never decoded
+                    summary.consumed += 1
+                    summary.skip(kind)
+                    run.processed = offset + 1
+                continue
             _, timestamp_ms = message.timestamp()
-            result = parse(message.value() or b"", timestamp_ms * 1000)
+            result = parse(value, timestamp_ms * 1000)
             if offset < run.replay_until:
                 run.replay(result, offset)
                 continue

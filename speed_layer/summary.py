@@ -24,10 +24,14 @@ class RunSummary:
     commits: int = 0
     seconds: float = 0.0
     by_reason: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)  # non-trade messages by type
 
     def dead_letter(self, reason: str) -> None:
         self.dlq += 1
         self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
+
+    def skip(self, kind: str) -> None:
+        self.skipped[kind] = self.skipped.get(kind, 0) + 1
 
 
 class MetricsMirror:
@@ -45,6 +49,9 @@ class MetricsMirror:
         metrics.duplicates.inc(summary.duplicates - seen.duplicates)
         for reason, count in summary.by_reason.items():
             metrics.dlq.labels(reason).inc(count - seen.by_reason.get(reason, 0))
+        for kind, count in summary.skipped.items():
+            metrics.skipped.labels(kind).inc(count - seen.skipped.get(kind, 0))
         self._seen = RunSummary(consumed=summary.consumed, valid=summary.valid,
                                 late=summary.late, duplicates=summary.duplicates,
-                                by_reason=dict(summary.by_reason))
+                                by_reason=dict(summary.by_reason),
+                                skipped=dict(summary.skipped))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,7 @@ class Archiver:
         self.consumer.subscribe(list(self.sinks), on_assign=self._on_assign,
                                 on_revoke=self._on_revoke, on_lost=self._on_revoke)
         flush_every_s = self.settings.archive_flush_interval_ms / 1000
+        pending: Counter[str] = Counter()
         try:
             while not self.state.done():
                 batch = self.consumer.consume(self.settings.archive_batch_size, timeout=0.2)
@@ -78,9 +80,11 @@ class Archiver:
                 if self.clock() - self.state.last_flush >= flush_every_s:
                     self._flush_open()
             self._flush_open()
+            for chunk in self.open.values():  # before close(): its revoke drops them
+                pending.update(chunk.rows.counts())
         finally:
             self.consumer.close()
-        return self.state.summary()
+        return self.state.summary(dict(pending))
 
     def _handle(self, batch: list[KafkaMessage]) -> None:
         for message in batch:

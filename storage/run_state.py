@@ -21,7 +21,8 @@ class StopRules:
 
 @dataclass(frozen=True)
 class ArchiveSummary:
-    """What a run did (rows count sealed chunks only; partial writes are rewritten later)."""
+    """What a run did. ``rows`` counts sealed (committed) chunks; ``pending_rows`` the
+    chunks still open at exit, written as partial files that the next run rewrites."""
 
     consumed: int
     chunks: int
@@ -29,6 +30,7 @@ class ArchiveSummary:
     bytes: int
     rows: dict[str, int]
     seconds: float
+    pending_rows: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +82,6 @@ class RunState:
         caught_up = bool(self.assigned) and self.assigned <= self.at_end
         return caught_up and now - self.last_message >= idle_s
 
-    def summary(self) -> ArchiveSummary:
+    def summary(self, pending: dict[str, int] | None = None) -> ArchiveSummary:
         return ArchiveSummary(self.consumed, self.chunks, self.files, self.bytes,
-                              dict(self.rows), self.clock() - self.started)
+                              dict(self.rows), self.clock() - self.started, pending or {})

@@ -1,6 +1,7 @@
 """A chunk of the ``trades`` topic: each message parsed by the contract's ``TradeParser``.
 
-Valid trades keep their fixed-point price and size (as exact ``decimal128``) and their
+Non-trade messages (orders, quotes: :mod:`candle_core.message_kind`) are counted by type
+and not kept. Valid trades keep their fixed-point price and size (as exact ``decimal128``) and their
 Kafka lineage; records the parser rejects keep their bytes and the reason. Files are cut
 per event-time date, symbol and hour, sorted by ``(symbol, ts_us, trade_id, offset)``.
 """
@@ -12,6 +13,7 @@ import pyarrow as pa
 
 from candle_core.codec import TRADE_SCHEMA
 from candle_core.fixed_point import PRICE_DECIMALS, SIZE_DECIMALS
+from candle_core.message_kind import TYPE_PREFIX, non_trade_kind
 from candle_core.parsing import TradeParser
 from candle_core.trade import Rejection, Trade
 from storage.arrow_fixed import decimal_column
@@ -32,20 +34,26 @@ class TradeRows:
         self.parser = parser
         self.valid: list[tuple[Trade, Message]] = []
         self.invalid: list[InvalidRow] = []
+        self.skipped: dict[str, int] = {}
 
     def __len__(self) -> int:
-        return len(self.valid) + len(self.invalid)
+        return len(self.valid) + len(self.invalid) + sum(self.skipped.values())
 
     def add(self, message: Message) -> None:
+        value = message.value or b""
+        if value.startswith(TYPE_PREFIX) and (kind := non_trade_kind(value)) is not None:
+            self.skipped[kind] = self.skipped.get(kind, 0) + 1  # orders, quotes: not kept
+            return
         kafka_ts_us = message.timestamp_ms * 1_000 if message.timestamp_ms >= 0 else None
-        result = self.parser.parse(message.value or b"", kafka_ts_us)
+        result = self.parser.parse(value, kafka_ts_us)
         if isinstance(result, Rejection):
             self.invalid.append((message, result.reason, result.detail))
         else:
             self.valid.append((result, message))
 
     def counts(self) -> dict[str, int]:
-        return {"trade": len(self.valid), "invalid": len(self.invalid)}
+        return {"trade": len(self.valid), "invalid": len(self.invalid),
+                **{f"skipped_{kind}": count for kind, count in self.skipped.items()}}
 
     def parts(self, topic: str, partition: int) -> list[FilePart]:
         return [*self._valid_parts(topic, partition),

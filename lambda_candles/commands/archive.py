@@ -60,4 +60,5 @@ def archive(
         return
     click.echo(f"archive {store.root_uri}: {summary.consumed:,} messages in "
                f"{summary.seconds:.1f} s, {summary.chunks:,} chunks committed, "
-               f"{summary.files:,} files ({summary.bytes:,} bytes), rows {summary.rows}")
+               f"{summary.files:,} files ({summary.bytes:,} bytes), rows committed "
+               f"{summary.rows}, rows in open chunks {summary.pending_rows}")

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
+import numpy as np
 from rich.console import Console
 
 from kafka_ops.clients import producer_config
 from lambda_candles.options import setting_option, settings_from
+from sources.batch import RecordBatch
 from sources.chaos import CHAOS_PRESET, ChaosRates
 from sources.exceptions import DeliveryError, SourceOptionError
+from sources.noise import add_noise
 from sources.outputs import base_trades, drain
 from sources.producer import KafkaSink
 from sources.reporting import progress_bar, stop_on_signals, summary_table
@@ -89,10 +93,13 @@ def chaos_rates(preset: bool, given: dict[str, float | None]) -> ChaosRates:
 @setting_option("--max-future-skew-ms", "max_future_skew_ms", type=int)
 @setting_option("--bootstrap-servers", "kafka_bootstrap_servers")
 @setting_option("--topic", "topic_trades")
+@click.option("--noise-ratio", type=click.FloatRange(0.0, 0.999), default=0.0,
+              show_default=True, help="Share of all messages that are orders and quotes "
+              "(type first, skipped by the pipeline before decoding), e.g. 0.98.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def simulate(trades: int, symbols: int, seed: int, start: str | None, rate_per_s: float,
              out: Path | None, to_kafka: bool, labels: Path | None, chaos_preset: bool,
-             quiet: bool, **flags: float | int | str | None) -> None:
+             noise_ratio: float, quiet: bool, **flags: float | int | str | None) -> None:
     """Generate realistic trades (random-walk prices on ticks, bursty arrivals, lognormal
     sizes, exact fixed-point values) with optional faults, and their ground truth."""
     if (out is None) == (not to_kafka):
@@ -110,7 +117,8 @@ def simulate(trades: int, symbols: int, seed: int, start: str | None, rate_per_s
     started_s = time.monotonic()
     with stop_on_signals(stop), progress_bar(console, trades, disable=quiet) as bar:
         task = bar.add_task("simulating", total=trades)
-        counts = drain(simulated_batches(config), out, labels, sink, stop,
+        counts = drain(noisy(simulated_batches(config), noise_ratio, seed), out, labels, sink,
+                       stop,
                        on_batch=lambda batch: bar.advance(task, base_trades(batch)))
     failed = _flush(sink)
     elapsed_s = time.monotonic() - started_s
@@ -125,6 +133,16 @@ def simulate(trades: int, symbols: int, seed: int, start: str | None, rate_per_s
         console.print(summary_table(f"simulate -> {out or settings.topic_trades}", rows))
     if sink is not None and failed:
         raise DeliveryError(failed, sink.counts.first_error or "not acknowledged in time")
+
+
+def noisy(batches: Iterable[RecordBatch], ratio: float, seed: int) -> Iterator[RecordBatch]:
+    """The batches with orders and quotes interleaved (unchanged when ``ratio`` is 0)."""
+    rng = np.random.default_rng([seed, 98])  # its own stream: trades stay byte-identical
+    first_id = 0
+    for batch in batches:
+        noisy_batch = add_noise(batch, ratio, rng, first_id) if ratio else batch
+        first_id += len(noisy_batch) - len(batch)
+        yield noisy_batch
 
 
 def _flush(sink: KafkaSink | None) -> int:
