@@ -53,6 +53,9 @@ def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
     add("--quix-commit-interval", type=float, default=None,
         help="Quix commit_interval in seconds (default: candles speed's, 0.1; Quix's own "
         "default is 5)")
+    add("--noise-ratio", type=float, default=0.0,
+        help="share of the preloaded messages that are orders/quotes (e.g. 0.98): (a) and (b) "
+        "then read trades + noise, and the report gives messages/s and trades/s")
     add("--paced-rate", type=float, default=50_000.0, help="paced trades/s (default 50,000)")
     add("--paced-seconds", type=float, default=20.0, help="paced run length (default 20)")
     add("--skip", default="", help="comma-separated parts to skip: consume,speed,quix,paced")

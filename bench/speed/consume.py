@@ -44,8 +44,9 @@ def child_consume(argv: list[str]) -> None:
 
 def measure_consume(bench: Bench, run: int, result: Measured) -> None:
     group = f"{bench.run_id}.consume-{run}"
+    expect = bench.info.get("messages", len(bench.trades))
     child = run_child([sys.executable, SCRIPT, "_consume-child", "--bootstrap", bench.bootstrap,
                        "--topic", bench.trades_topic, "--group", group,
-                       "--expect", str(len(bench.trades))], timeout_s=CHILD_TIMEOUT_S, cwd=REPO)
+                       "--expect", str(expect)], timeout_s=CHILD_TIMEOUT_S, cwd=REPO)
     timing = last_json(child, "bare consume")
     result.add(timing["rate"], child, f"{timing['counted']:,} msgs in {timing['seconds']:.2f} s")

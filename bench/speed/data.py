@@ -13,9 +13,13 @@ from bench.speed.context import Bench
 
 def preload(bench: Bench) -> None:
     """Simulate the trades, produce them, parse them (for the reference) as the layer does."""
+    import numpy as np
+
+    from candle_core.message_kind import non_trade_kind
     from candle_core.parsing import TradeParser
     from candle_core.reference import candles_from_trades
     from kafka_ops.clients import producer_config
+    from sources.noise import add_noise
     from sources.producer import KafkaSink
     from sources.records import kafka_timestamp_ms
     from sources.simulator import SimulationConfig, simulate
@@ -30,9 +34,15 @@ def preload(bench: Bench) -> None:
     conf = producer_config(settings, bench.bootstrap)
     sink, quix_sink = KafkaSink(conf, bench.trades_topic), KafkaSink(conf, bench.quix_topic)
     parser, began = TradeParser(settings.max_future_skew_us), time.perf_counter()
-    for batch in simulate(config):
+    rng, noise_id, messages = np.random.default_rng([args.seed, 98]), 0, 0
+    for trades_only in simulate(config):
+        batch = add_noise(trades_only, args.noise_ratio, rng, noise_id)
+        noise_id += len(batch) - len(trades_only)
         for record in batch.records():
             sink.send(record)
+            messages += 1
+            if non_trade_kind(record.value) is not None:
+                continue  # an order or quote: not a trade, not in the reference
             if len(bench.trades) < args.quix_trades:
                 quix_sink.send(record)
             trade = parser.parse(record.value, kafka_timestamp_ms(record.timestamp_us) * 1000)
@@ -42,6 +52,7 @@ def preload(bench: Bench) -> None:
     if sink.flush(120) or quix_sink.flush(120) or sink.counts.failed or quix_sink.counts.failed:
         raise SystemExit(f"preload failed: {sink.counts} {quix_sink.counts}")
     bench.info["preload_seconds"] = time.perf_counter() - began
+    bench.info["messages"], bench.info["noise_ratio"] = messages, args.noise_ratio
     began = time.perf_counter()
     bench.reference = candles_from_trades(bench.trades, settings.intervals_us)
     bench.info["reference_seconds"] = time.perf_counter() - began
@@ -90,7 +101,8 @@ def verify_candles(bench: Bench, settings: Any, summary: dict[str, Any]) -> str:
     keys = Counter(c.key for c in candles)
     twice = sum(1 for n in keys.values() if n > 1)
     problems = []
-    if summary["consumed"] != len(bench.trades) or summary["valid"] != len(bench.trades):
+    messages = bench.info.get("messages", len(bench.trades))
+    if summary["consumed"] != messages or summary["valid"] != len(bench.trades):
         problems.append(f"consumed {summary['consumed']} / valid {summary['valid']}")
     if twice:
         problems.append(f"{twice} candles committed more than once")

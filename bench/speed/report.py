@@ -14,6 +14,7 @@ from bench.speed.paced import Paced
 from bench.speed.shared import Measured
 
 TARGET_VS_CONSUME, TARGET_VS_QUIX, TARGET_P99_MS = 0.6, 20.0, 250.0
+TARGET_NOISE_VS_CONSUME = 0.8  # issue 8: skipping 98% noise must cost almost nothing
 
 
 def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> dict[str, Any]:
@@ -25,7 +26,8 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
     print(f"\nspeed-layer benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, {info['kafka']}, "
           f"librdkafka {info['librdkafka']}, quixstreams {info.get('quix_version', '-')}")
-    print(f"{len(bench.trades):,} trades, 8 symbols on {info['partitions_with_data']} of "
+    print(f"{info.get('messages', len(bench.trades)):,} messages, "
+          f"{len(bench.trades):,} trades, 8 symbols on {info['partitions_with_data']} of "
           f"{bench.args.partitions} partitions, {info['event_seconds']:.0f} s of event time, "
           f"{info['trades_per_1s_candle']:.0f} trades per 1 s candle; "
           f"reference candles {info['reference_candles']}")
@@ -37,8 +39,15 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
             print(f"{item.name:28}{rate_text(item.median_rate):>10}  {rss:>6.0f} MiB  {runs}")
             for note in item.notes:
                 print(f"{'':42}{note}")
+    noise = info.get("noise_ratio", 0.0)
+    if noise and b:
+        share = len(bench.trades) / info["messages"]
+        print(f"\nwith {noise:.0%} noise ({info['messages']:,} messages): (b) "
+              f"{rate_text(b.median_rate)} messages/s = {rate_text(b.median_rate * share)} "
+              "trades/s")
+    target_a = TARGET_NOISE_VS_CONSUME if noise else TARGET_VS_CONSUME
     verdicts = {
-        "speed_vs_consume": _verdict("(b)/(a)", ratio_a, TARGET_VS_CONSUME, "x"),
+        "speed_vs_consume": _verdict("(b)/(a)", ratio_a, target_a, "x"),
         "speed_vs_quix": _verdict("(b)/(c)", ratio_c, TARGET_VS_QUIX, "x"),
     }
     if paced:
