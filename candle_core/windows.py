@@ -7,6 +7,7 @@ same ``ts - ts % interval``; a parity test holds it to this one).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from candle_core.exceptions import ContractError
 
@@ -47,3 +48,11 @@ def interval_label(interval_us: int) -> str:
         if interval_us % size == 0:
             return f"{interval_us // size}{unit}"
     return f"{interval_us}us"
+
+
+def canonical_labels(given: Iterable[str], default_us: Iterable[int]) -> list[str]:
+    """Interval labels as given on a command line (repeated and/or comma-separated, any
+    spelling: ``60s`` = ``1m``) in canonical form, ascending; ``default_us`` when none."""
+    labels = [part.strip() for value in given for part in value.split(",") if part.strip()]
+    chosen = {parse_interval(label) for label in labels} or set(default_us)
+    return [interval_label(us) for us in sorted(chosen)]

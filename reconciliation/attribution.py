@@ -3,13 +3,14 @@
 A speed candle can legitimately differ from its batch candle for three reasons, each
 leaving a trace in the archive: a trade the speed layer routed to ``trades.late`` (its
 window had closed), a record it sent to ``trades.dlq``, or a duplicate the batch layer
-dropped that the speed layer could no longer recognise. A candle with none of these in its
-window is *unexplained*: a lost message or a bug.
+dropped that the speed layer could no longer recognise. A candle whose difference this evidence
+does not account for is *unexplained*: a lost message or a bug.
 
 Late trades are checked, not just counted: folding the window's late trades into the speed
-candle must give the batch candle exactly (:attr:`Attribution.reproduced`). When late
-trades are the only cause and that fails, something else is wrong too, and the candle
-stays unexplained.
+candle must give the batch candle exactly (:attr:`Attribution.reproduced`). Dead letters
+and duplicates cannot be re-folded, so they must at least account for the difference in
+trade count (see :func:`_explained`): a record merely present in a 1 h window explains
+nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import polars as pl
 
 from candle_core.candle import Candle, CandleBuilder, merge
 from candle_core.fixed_point import PRICE_DECIMALS, SIZE_DECIMALS
-from reconciliation.drift import CandleDrift, Match
+from reconciliation.drift import CandleDrift
 
 LATE, DLQ, DUPLICATE = "late", "dlq", "duplicate"
 CAUSES = (LATE, DLQ, DUPLICATE)
@@ -80,11 +81,25 @@ class Evidence:
 
 
 def _explained(drift: CandleDrift, causes: dict[str, int], reproduced: bool | None) -> bool:
-    if causes[DLQ] or causes[DUPLICATE]:
-        return True  # their effect on a candle is not re-computable from the archive
-    if drift.match is Match.MISSING_BATCH:
-        return False  # late trades never add a candle the batch layer lacks
-    return bool(reproduced)
+    """Does the evidence account for the difference, not merely sit in the window?
+
+    Late trades must reproduce the batch candle exactly. Otherwise the trade counts must
+    fit: a speed candle with *more* trades than the batch one is explained by at least that
+    many dropped duplicates (the speed layer no longer knew the first copy); one with
+    *fewer* by at least that many dead letters plus late trades (records the speed layer
+    set aside). A candle the speed layer lacks is explained only by late trades.
+    """
+    if reproduced:
+        return True
+    if drift.speed is None:
+        return False
+    speed_trades = drift.speed.trade_count
+    batch_trades = 0 if drift.batch is None else drift.batch.trade_count
+    if speed_trades > batch_trades:
+        return causes[DUPLICATE] >= speed_trades - batch_trades
+    if speed_trades < batch_trades:
+        return causes[DLQ] + causes[LATE] >= batch_trades - speed_trades
+    return False  # same number of trades, different values: nothing here explains that
 
 
 def _reproduces(drift: CandleDrift, late: list[LateTrade]) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from candle_core.settings import CandlesSettings
-from candle_core.windows import parse_interval
+from candle_core.windows import canonical_labels
 from reconciliation.attribution import Attribution, Evidence
 from reconciliation.compare import Comparison, compare
 from reconciliation.drift import CandleKey
@@ -68,10 +68,10 @@ def reconcile(store: Store, settings: CandlesSettings, date: str,
               ) -> Reconciliation:
     """Compare ``date``'s speed and batch candles of ``intervals`` (default: configured)."""
     began = time.perf_counter()
-    labels = intervals or list(settings.intervals)
+    labels = canonical_labels(intervals or (), settings.intervals_us)
     say = progress or (lambda _message: None)
     comparison, candles = Comparison(), {SPEED_SOURCE: 0, BATCH_SOURCE: 0}
-    for label in sorted(labels, key=parse_interval):
+    for label in labels:
         speed = read_candles(store, SPEED_SOURCE, label, date)
         batch = read_candles(store, BATCH_SOURCE, label, date)
         if not batch.height:

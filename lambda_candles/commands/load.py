@@ -10,14 +10,14 @@ from rich.console import Console
 
 from batch_layer.source import parse_date
 from lambda_candles import logs
-from lambda_candles.options import setting_option, settings_from
+from lambda_candles.options import date_option, setting_option, settings_from
 from storage.store import open_store
 from storage.warehouse.job import UNRECONCILED, load_date
 from storage.warehouse.loader import LoadResult
 
 
 @click.command("load")
-@click.option("--date", "date", required=True, help="UTC date to load, YYYY-MM-DD.")
+@date_option()
 @click.option("--interval", "interval", multiple=True, help="Interval(s) to load, repeated or "
               "comma-separated (default: every configured interval, CANDLES_INTERVALS).")
 @click.option("--force", is_flag=True, help="Load a date that has no reconciliation report "

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from candle_core.exceptions import TransientError
+from candle_core.exceptions import CandlesError, TransientError
 from lambda_candles import logs
 from lambda_candles.nightly import NightlyRun, push_outcome, run_nightly
 from lambda_candles.options import date_option, setting_option, settings_from
@@ -19,6 +19,7 @@ from storage.store import open_store
 
 log = logging.getLogger(__name__)
 VERDICT_EXIT = {"ok": 0, "breach": 1, "critical": 4}
+INTERNAL_ERROR = 5
 STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "dim"}
 
 
@@ -36,7 +37,8 @@ def nightly(date: str, archive_root: str | None, pushgateway_url: str | None, fo
     """Batch, reconcile and load one date: what the Kubernetes CronJob runs.
 
     Exit status: 0 done (whatever the verdict, unless --fail-on-breach), 2 bad input or
-    configuration, 3 a transient failure (retry), 1/4 breach/critical with --fail-on-breach.
+    configuration, 3 a transient failure (retry), 1/4 breach/critical with --fail-on-breach,
+    5 an internal error (a bug; the traceback is logged).
     """
     settings = settings_from(archive_root=archive_root, pushgateway_url=pushgateway_url)
     logs.configure(settings.log_level, settings.log_format)
@@ -49,11 +51,15 @@ def nightly(date: str, archive_root: str | None, pushgateway_url: str | None, fo
                               say=lambda m: status.update(f"nightly {date}: {m}"),
                               started=holder.append)
     except Exception as exc:
-        code = 3 if isinstance(exc, TransientError) else 2
+        expected = isinstance(exc, CandlesError)
+        code = (3 if isinstance(exc, TransientError) else 2) if expected else INTERNAL_ERROR
         if holder:
             show(holder[0], as_json, code)
             _push(settings.pushgateway_url, holder[0], code)
-        raise
+        if expected:
+            raise
+        log.exception("nightly %s: internal error (a bug: please report it)", date)
+        raise click.exceptions.Exit(INTERNAL_ERROR) from exc
     code = VERDICT_EXIT[run.verdict or "ok"] if fail_on_breach else 0
     show(run, as_json, code)
     _push(settings.pushgateway_url, run, code)

@@ -21,7 +21,8 @@ BREACH_EXIT = {Verdict.OK: 0, Verdict.BREACH: 1, Verdict.CRITICAL: 4}
 @click.command("reconcile")
 @date_option()
 @click.option("--interval", "intervals", multiple=True,
-              help="Interval to reconcile (repeatable; default: every configured one).")
+              help="Interval(s) to reconcile, repeated or comma-separated (default: every "
+              "configured one, CANDLES_INTERVALS).")
 @setting_option("--root", "archive_root")
 @setting_option("--threshold", "drift_threshold")
 @setting_option("--pushgateway", "pushgateway_url")

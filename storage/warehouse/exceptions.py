@@ -26,6 +26,18 @@ class ReconciliationMissingError(WarehouseError, TerminalError):
             "bars with verdict 'unreconciled'")
 
 
+class IntervalsNotReconciledError(WarehouseError, TerminalError):
+    """The report of the range does not cover every interval asked to load."""
+
+    def __init__(self, date: str, where: str, intervals: list[str]) -> None:
+        self.date, self.where, self.intervals = date, where, intervals
+        names = ",".join(intervals)
+        super().__init__(
+            f"{date}: intervals {names} were not reconciled (report {where}): run "
+            f"`candles reconcile --date {date} --interval {names}` (or without --interval "
+            "for all), or pass --force to load them under the report's verdict")
+
+
 class BadDateError(WarehouseError, TerminalError):
     """A date that is not ``YYYY-MM-DD``."""
 

@@ -16,12 +16,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from candle_core.settings import CandlesSettings
-from candle_core.windows import interval_label, parse_interval
+from candle_core.windows import canonical_labels
 from reconciliation.verdict import REPORT_NAME, Verdict, read_report, report_dir
 from storage.store import Store
 from storage.warehouse.bars import read_batch_bars
 from storage.warehouse.duckdb_target import DuckDBTarget
-from storage.warehouse.exceptions import BadDateError, BadReportError, ReconciliationMissingError
+from storage.warehouse.exceptions import (
+    BadDateError,
+    BadReportError,
+    IntervalsNotReconciledError,
+    ReconciliationMissingError,
+)
 from storage.warehouse.loader import LoadResult, LoadVerdict, load_bars
 from storage.warehouse.metrics import LoadMetrics
 from storage.warehouse.targets import open_target
@@ -37,8 +42,14 @@ def load_date(store: Store, settings: CandlesSettings, date: str, force: bool = 
     say = progress or (lambda _message: None)
     day = _day(date)
     where = store.uri(f"{report_dir(settings, day)}/{REPORT_NAME}")
-    verdict = verdict_of(read_report(store, settings, day), day, where, force)
-    bars = read_batch_bars(store, day, intervals_of(intervals, settings))
+    labels = intervals_of(intervals, settings)
+    report = read_report(store, settings, day)
+    verdict = verdict_of(report, day, where, force)
+    if report is not None and not force:
+        unreconciled = [label for label in labels if label not in report.get("intervals", [])]
+        if unreconciled:
+            raise IntervalsNotReconciledError(day, where, unreconciled)
+    bars = read_batch_bars(store, day, labels)
     say(f"{bars.table.num_rows:,} bars read, verdict {verdict.verdict}")
     target = open_target(settings, create=True)
     try:
@@ -71,9 +82,7 @@ def verdict_of(report: dict[str, Any] | None, date: str, where: str, force: bool
 
 def intervals_of(given: Sequence[str], settings: CandlesSettings) -> list[str]:
     """Canonical labels of ``given`` (repeated or comma-separated; default: configured)."""
-    labels = [part.strip() for value in given for part in value.split(",") if part.strip()]
-    chosen = {parse_interval(label) for label in labels} or set(settings.intervals_us)
-    return [interval_label(us) for us in sorted(chosen)]
+    return canonical_labels(given, settings.intervals_us)
 
 
 def push_metrics(gateway_url: str, result: LoadResult) -> None:

@@ -110,14 +110,19 @@ def pushgateway_binary() -> str | None:
 
 
 def require_binaries(*names: str) -> None:
-    """``pytest.skip`` with what to install unless every binary is there.
+    """``pytest.skip`` with what to install unless every binary is there; in CI (``CI``
+    set) a missing binary fails the test instead, so "passed in CI" is never a skip.
 
     Default: the Prometheus server and the Pushgateway; pass e.g. ``"promtool"``.
     """
+    import os
+
     import pytest
 
     wanted = names or ("prometheus", "prometheus-pushgateway")
     missing = [name for name in wanted if find_binary(*_ALIASES.get(name, (name,))) is None]
+    if missing and (os.environ.get("CI") or os.environ.get("CANDLES_REQUIRE_TOOLS")):
+        pytest.fail(f"{', '.join(missing)} not found in CI: {INSTALL_HINT}")
     if missing:
         pytest.skip(f"{', '.join(missing)} not found: {INSTALL_HINT}")
 

@@ -137,3 +137,22 @@ def test_nightly_loads_the_clean_day_once_and_a_rerun_changes_nothing(
         audit = connection.execute("SELECT VERDICT, ROWS_INSERTED, ROWS_UPDATED FROM "
                                    "CORE.LOAD_AUDIT ORDER BY STARTED_AT").fetchall()
     assert audit == [("ok", loaded["rows_read"], 0), ("ok", 0, 0)]
+
+
+def test_load_refuses_intervals_the_report_does_not_cover(
+        clean_run: tuple[Pipeline, Path], tmp_path: Path) -> None:
+    pipeline, source = clean_run
+    root = tmp_path / "lake"
+    shutil.copytree(source, root)
+    env = {"CANDLES_ARCHIVE_ROOT": str(root),
+           "CANDLES_WAREHOUSE_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    done = pipeline.run("reconcile", "--date", DATE, "--interval", "60s,1s", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["intervals"] == ["1s", "1m"]  # canonical, ascending
+    refused = pipeline.run("load", "--date", DATE, env=env)
+    assert refused.returncode == 2
+    assert "intervals 10s,5m,1h were not reconciled" in " ".join(refused.stderr.split())
+    loaded = pipeline.run("load", "--date", DATE, "--interval", "1m", "--interval", "1s",
+                          "--json", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(loaded.stdout)["intervals"] == ["1s", "1m"]
