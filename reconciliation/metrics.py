@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 RECONCILE_JOB = "candles_reconcile"
 MATCHES = ("exact", "drifted", "missing_speed", "missing_batch")
+WORST_CANDLES = 10
 
 
 class ReconcileMetrics:
@@ -55,6 +56,11 @@ class ReconcileMetrics:
         self.field_p99 = Gauge("candles_reconcile_field_p99_drift_ratio",
                                "p99 (nearest rank) drift of one field.", [*group, "field"],
                                registry=registry)
+        self.worst = Gauge("candles_reconcile_worst_candle_drift_ratio",
+                           "Drift of the worst candles of the range (rank 1 = worst), with "
+                           "their window and cause.", ["rank", "symbol", "interval",
+                                                       "window_start", "match", "cause"],
+                           registry=registry)
         self.threshold = Gauge("candles_reconcile_threshold_ratio",
                                "The breach threshold used.", registry=registry)
         self.breach = Gauge("candles_reconcile_breach",
@@ -90,6 +96,7 @@ class ReconcileMetrics:
             for name in FIELDS:
                 self.field_max.labels(*labels, name).set(group.max_drift[name])
                 self.field_p99.labels(*labels, name).set(group.p99_drift[name])
+        self._record_worst(result)
         start = dt.datetime.fromisoformat(result.date).replace(tzinfo=dt.UTC).timestamp()
         self.range_start.set(start)
         self.range_end.set(start + 86_400)
@@ -98,6 +105,20 @@ class ReconcileMetrics:
         self.critical.set(int(result.verdict is Verdict.CRITICAL))
         self.duration.set(result.seconds)
         self.last_success.set(time.time())
+
+    def _record_worst(self, result: Reconciliation) -> None:
+        """At most :data:`WORST_CANDLES` series: bounded, and replaced by the next push."""
+        ranked = sorted(result.comparison.differing, key=lambda d: (-d.drift, d.key))
+        for rank, drift in enumerate(ranked[:WORST_CANDLES], start=1):
+            symbol, interval_us, start_us = drift.key
+            window = dt.datetime.fromtimestamp(start_us / 1e6, tz=dt.UTC)
+            attribution = result.attributions.get(drift.key)
+            causes = [c for c, n in attribution.causes.items() if n] if attribution else []
+            if attribution is None or not attribution.explained:
+                causes.append("unexplained")
+            self.worst.labels(str(rank), symbol, interval_label(interval_us),
+                              window.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+                              drift.match.value, "+".join(causes)).set(float(drift.drift))
 
     def push(self, gateway_url: str) -> None:
         """Replace the ``candles_reconcile`` group on the gateway with these figures."""

@@ -14,6 +14,7 @@ import random
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,20 @@ DRIFT_ALERTS = ("CandlesDriftBreach", "CandlesUnexplainedDrift")
 def total(stack: PrometheusStack, expr: str) -> float:
     series = stack.query(expr)
     return sample_value(series[0]) if series else -1.0
+
+
+def settled(stack: PrometheusStack, expr: str, quiet_s: float = 3.0) -> float:
+    """Wait until ``expr`` is positive and has not changed for ``quiet_s`` seconds."""
+    last, since = -1.0, time.monotonic()
+    deadline = since + 60
+    while time.monotonic() < deadline:
+        value = total(stack, expr)
+        if value != last:
+            last, since = value, time.monotonic()
+        elif value > 0 and time.monotonic() - since >= quiet_s:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"{expr} did not settle (last value {last})")
 
 
 @pytest.fixture
@@ -101,7 +116,7 @@ def test_dashboards_have_data_and_the_drift_alert_follows_the_verdict(
         stack.wait_for(lambda: total(stack, "sum(candles_archive_messages_consumed_total)")
                        == produced + total(stack, outputs), timeout=120,
                        what="the archive to read every trade and every speed output")
-        stack.wait_for_series("sum(rate(candles_archive_files_written_total[1m])) > 0")
+        settled(stack, "sum(candles_archive_files_written_total)")  # open chunks flushed
         nightly = clean.run("nightly", "--date", DATE, "--json",
                             env={"CANDLES_PUSHGATEWAY_URL": stack.pushgateway_url})
         assert nightly.returncode == 0, nightly.stdout + nightly.stderr
@@ -110,9 +125,9 @@ def test_dashboards_have_data_and_the_drift_alert_follows_the_verdict(
         stack.wait_for_evaluation()
         for name in DRIFT_ALERTS:
             assert not stack.active_alerts(name), f"{name} is active on a clean stream"
-        for dashboard in ("pipeline-overview", "drift"):
-            for query in panel_queries(load_dashboard(dashboard)):
-                assert stack.query(query.expr), f"{dashboard}: no series for {query}"
+        for query in panel_queries(load_dashboard("pipeline-overview")):
+            assert stack.query(query.expr), f"pipeline-overview: no series for {query}"
+        assert not stack.query("candles_reconcile_worst_candle_drift_ratio")  # none: clean
         assert stack.query('sum by (reason) (candles_speed_dlq_total) > 0')
     finally:
         stop(speed, archive)
@@ -131,6 +146,10 @@ def test_dashboards_have_data_and_the_drift_alert_follows_the_verdict(
     assert firing
     stack.wait_for_evaluation()
     assert not stack.active_alerts("CandlesUnexplainedDrift")
+    for query in panel_queries(load_dashboard("drift")):  # worst candles exist now
+        assert stack.query(query.expr), f"drift: no series for {query}"
+    worst = stack.query("candles_reconcile_worst_candle_drift_ratio")
+    assert len(worst) == 10 and all(s["metric"]["cause"] == "late" for s in worst)
 
     # speed candles deleted on purpose: missing, unexplained, and the critical alert fires
     damaged = tmp_path / "damaged" / "lake"

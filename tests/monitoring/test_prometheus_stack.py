@@ -26,11 +26,13 @@ from fractions import Fraction
 import pytest
 from prometheus_client import CollectorRegistry
 
+from candle_core.reference import candles_from_trades
+from candle_core.trade import Trade
 from candle_core.windows import parse_interval
 from lambda_candles.http_server import Heartbeat, serve
-from reconciliation.attribution import CAUSES
+from reconciliation.attribution import CAUSES, Attribution
 from reconciliation.compare import Comparison
-from reconciliation.drift import FIELDS
+from reconciliation.drift import FIELDS, CandleDrift, candle_drift
 from reconciliation.job import Reconciliation
 from reconciliation.metrics import ReconcileMetrics
 from reconciliation.summary import GroupSummary
@@ -86,16 +88,32 @@ UNEXPLAINED = (Group("BTCUSDT", "1s"),
                Group("BTCUSDT", "1m", compared=20))
 
 
+def worst_candle(group: Group, date: dt.date) -> CandleDrift:
+    """The group's worst candle: one trade, the speed price off by ``max_drift``."""
+    start_us = (date - dt.date(1970, 1, 1)).days * 86_400_000_000
+    price = 100_00000000
+    batch = Trade(group.symbol, 1, start_us, price, 1_00000000)
+    speed = batch._replace(price=round(price * (1 + group.max_drift)))
+    (batch_candle,) = candles_from_trades([batch], [group.interval])
+    (speed_candle,) = candles_from_trades([speed], [group.interval])
+    return candle_drift(speed_candle, batch_candle)
+
+
 def push_range(stack: PrometheusStack, groups: Sequence[Group]) -> float:
     """Push one reconciled date as ``candles reconcile`` does; wait until it is scraped.
 
     Each push is a new date, so the range start identifies it; it is returned.
     """
     date = FIRST_DATE + dt.timedelta(days=next(_ranges))
+    differing = [worst_candle(group, date) for group in groups if group.drifted]
+    attributions = {drift.key: Attribution({**dict.fromkeys(CAUSES, 0), "late": 1},
+                                           True, True)
+                    for drift, group in zip(differing, [g for g in groups if g.drifted],
+                                            strict=True) if not group.unexplained}
     result = Reconciliation(
         date=date.isoformat(), intervals=["1s", "1m"],
-        threshold=THRESHOLD, comparison=Comparison(), attributions={},
-        groups=[group.summary() for group in groups], seconds=2.5)
+        threshold=THRESHOLD, comparison=Comparison(differing=differing),
+        attributions=attributions, groups=[group.summary() for group in groups], seconds=2.5)
     metrics = ReconcileMetrics()
     metrics.record(result)
     metrics.push(stack.pushgateway_url)
