@@ -114,6 +114,16 @@ class PartitionEngine:
         if watermark_us >= self._next_rollup_close_us:
             closed.extend(self._close_rollups())
 
+    def end_of_input_watermark_us(self) -> int:
+        """The watermark that closes every window holding data, and no more: what the end
+        of a bounded stream means. After it, trades for those windows are late (their
+        candles, rollups included, were emitted); later windows are not."""
+        if self.max_ts_us == NO_TIME:
+            return self.watermark_us
+        ts = self.max_ts_us
+        ends = (ts - ts % interval + interval for interval in (BASE_INTERVAL_US, *self.larger_us))
+        return max(self.watermark_us, *ends)
+
     def idle_watermark_us(self, idle_for_us: int, idle_timeout_us: int) -> int:
         """The watermark of a partition idle for ``idle_for_us`` of wall-clock time.
 

@@ -27,7 +27,7 @@ from candle_core.trade import Rejection
 from kafka_ops.clients import consumer_config, producer_config
 from lambda_candles.http_server import Heartbeat
 from speed_layer.changelog import restore
-from speed_layer.engine import FAR_FUTURE, Outcome, PartitionEngine
+from speed_layer.engine import Outcome, PartitionEngine
 from speed_layer.exceptions import SpeedLayerError
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.partition import PartitionRun
@@ -146,11 +146,12 @@ class SpeedLayer:
         return all(self._caught_up(number, run) for number, run in self.partitions.items())
 
     def _flush_all(self) -> None:
-        """Treat idleness as the end of a bounded stream: close every window, as a final
-        watermark would. Later trades for this range would then be late."""
+        """Treat idleness as the end of a bounded stream: close every window that holds
+        data, as a final watermark would. The changelog keeps that watermark, so a later
+        run on the same group treats trades for those windows as late, and only those."""
         now = self.clock()
         for run in self.partitions.values():
-            run.engine.advance_to(FAR_FUTURE, run.closed)
+            run.engine.advance_to(run.engine.end_of_input_watermark_us(), run.closed)
             self._emit_closed(run, now)
 
     def _process(self, messages: list[Any], now: float) -> None:

@@ -160,3 +160,19 @@ def test_crash_at_any_commit_point_changes_nothing(trades: list[Trade], cut: int
     second.advance_to(FAR_FUTURE, closed)
     assert committed + closed.candles == expected_candles
     assert outcomes == expected_outcomes
+
+
+def test_end_of_input_closes_every_window_with_data_and_no_later_one() -> None:
+    """The flush at end of input (``--exit-when-idle``) emits every candle holding data,
+    the 1m rollup too; a run resumed from that state treats only those windows as closed."""
+    eng, closed = engine(), Closed()
+    trades = [t(1, 0), t(2, 15 * S + 300_000), t(3, 15 * S + 700_000)]
+    for offset, trade in enumerate(trades):
+        eng.add(trade, offset, closed)
+    eng.advance_to(eng.end_of_input_watermark_us(), closed)
+    assert sorted(closed.candles, key=lambda c: c.key) == candles_from_trades(trades, INTERVALS)
+    last = T0 + 15 * S + 700_000
+    minute_end = last - last % (60 * S) + 60 * S  # the 1m window holding the last trade
+    assert eng.watermark_us == minute_end
+    assert eng.add(t(4, minute_end - T0 - S), 3, closed) is Outcome.LATE  # 1m emitted
+    assert eng.add(t(5, minute_end - T0 + S), 4, closed) is Outcome.APPLIED  # next minute
