@@ -14,6 +14,8 @@ _COMMANDS = {
     "speed": "speed",
     "simulate": "simulate",
     "replay": "replay",
+    "feed": "feed",
+    "ingest": "ingest",
     "demo": "demo",
     "archive": "archive",
     "batch": "batch",
@@ -23,6 +25,7 @@ _COMMANDS = {
     "warehouse": "warehouse",
     "load": "load",
     "nightly": "nightly",
+    "serve": "serve",
 }
 
 

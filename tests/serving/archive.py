@@ -1,0 +1,98 @@
+"""A small archive for API tests: two days of candles, the first reconciled.
+
+::
+
+    day 1 (2026-01-01, report: breach)      day 2 (2026-01-02, no report)
+    batch: every window (the truth)          speed: every window (archived)
+    speed: every window, one drifted         batch: none
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from candle_core.candle import Candle
+from candle_core.codec import candles_to_table
+from candle_core.reference import candles_from_trades
+from candle_core.settings import CandlesSettings, load_settings
+from candle_core.trade import Trade
+from reconciliation.report import DRIFTED_SCHEMA
+from storage.layout import candles_dir
+from storage.local import LocalStore
+from storage.schemas import SPEED_CANDLE_SCHEMA
+
+DAY1, DAY2 = "2026-01-01", "2026-01-02"
+DAY1_US = 1_767_225_600_000_000
+DAY2_US = DAY1_US + 86_400_000_000
+SYMBOL = "BTCUSDT"
+DRIFTED_WINDOW_US = DAY1_US + 5_000_000
+INTERVALS = ("1s", "10s", "1m")
+
+
+def trades(start_us: int, seconds: int, symbol: str = SYMBOL) -> list[Trade]:
+    """Three trades per second, prices moving, for ``seconds`` seconds."""
+    out = []
+    for i in range(seconds * 3):
+        price = (50_000 + (i * 7) % 23) * 10**8 + 12_345_678
+        out.append(Trade(symbol, i + 1, start_us + i * 333_333, price, 10**7 + i, None, None))
+    return out
+
+
+def parquet(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def speed_table(candles: list[Candle]) -> pa.Table:
+    table = candles_to_table(candles)
+    n = table.num_rows
+    lineage = {"kafka_topic": ["candles"] * n, "kafka_partition": [0] * n,
+               "kafka_offset": list(range(n)), "kafka_timestamp_ms": [0] * n}
+    for name, values in lineage.items():
+        table = table.append_column(name, pa.array(values))
+    return table.cast(SPEED_CANDLE_SCHEMA)
+
+
+def drifted_row(candle: Candle) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(DRIFTED_SCHEMA.names)
+    row.update({"symbol": candle.symbol, "interval": "1s",
+                "window_start_us": candle.window_start_us, "match": "drifted", "drift": 0.02,
+                "reproduced": True, "explained": True, "cause_late": 2, "cause_dlq": 0,
+                "cause_duplicate": 0})
+    return row
+
+
+def build_archive(root: Path) -> tuple[LocalStore, CandlesSettings]:
+    store = LocalStore(str(root))
+    settings = load_settings(archive_root=str(root))
+    day1 = candles_from_trades(trades(DAY1_US, 120), INTERVALS)
+    day2 = candles_from_trades(trades(DAY2_US, 120), INTERVALS)
+    for interval in INTERVALS:
+        batch = [c for c in day1 if c.interval_us == _us(interval)]
+        store.write_bytes(f"{candles_dir('batch', interval, DAY1)}/{SYMBOL}.parquet",
+                          parquet(candles_to_table(batch)))
+        for day, candles in ((DAY1, day1), (DAY2, day2)):
+            speed = [c for c in candles if c.interval_us == _us(interval)]
+            store.write_bytes(f"{candles_dir('speed', interval, day)}/"
+                              f"candles+0+{0:019d}-{99:019d}.h00.parquet",
+                              parquet(speed_table(speed)))
+    drifted = next(c for c in day1 if c.key == (SYMBOL, 1_000_000, DRIFTED_WINDOW_US))
+    report_dir = f"reports/reconcile/date={DAY1}"
+    store.write_bytes(f"{report_dir}/drifted.parquet", parquet(
+        pa.Table.from_pylist([drifted_row(drifted)], schema=DRIFTED_SCHEMA)))
+    report = {"date": DAY1, "verdict": "breach", "threshold": "0.005", "run_id": "x",
+              "totals": {"breached": 1, "unexplained": 0}, "worst": [], "candles": {}}
+    store.write_bytes(f"{report_dir}/report.json", json.dumps(report).encode())
+    return store, settings
+
+
+def _us(label: str) -> int:
+    from candle_core.windows import parse_interval
+
+    return parse_interval(label)
