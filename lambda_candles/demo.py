@@ -41,7 +41,9 @@ from lambda_candles.http_server import Heartbeat
 from lambda_candles.nightly import load_with_local_init
 from reconciliation.publish import Published, reconcile_and_publish
 from sources.chaos import CHAOS_PRESET
+from sources.feed import serve_in_thread
 from sources.formats import open_records
+from sources.ingest import Mode, ingest
 from sources.outputs import drain
 from sources.pacing import Pace, Pacer
 from sources.producer import KafkaSink
@@ -84,6 +86,7 @@ class DemoReport:
     batch: list[BatchSummary] = field(default_factory=list)
     batch_exact: int = 0
     batch_expected: int = 0
+    settings: CandlesSettings | None = None  # this run's (topics, archive, warehouse)
     reconciled: list[Published] = field(default_factory=list)
     loaded: list[LoadResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -125,8 +128,9 @@ def isolated(settings: CandlesSettings, bootstrap: str, run_id: str) -> CandlesS
 
 
 def run_demo(settings: CandlesSettings, trades: int, workdir: Path, keep_kafka: bool,
-             say: Callable[[str], None]) -> DemoReport:
-    """Run every step; ``say`` reports progress lines."""
+             say: Callable[[str], None], source: str = "replay") -> DemoReport:
+    """Run every step; ``say`` reports progress lines. ``source``: ``replay`` (the file
+    straight into Kafka) or ``http`` (the file served as a tick feed and ingested)."""
     run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     with broker(settings, keep_kafka, say) as bootstrap:
         settings = isolated(settings, bootstrap, run_id)
@@ -135,10 +139,14 @@ def run_demo(settings: CandlesSettings, trades: int, workdir: Path, keep_kafka: 
             "archive_root": str(run_dir / "lake"),
             "warehouse_duckdb_path": run_dir / "warehouse.duckdb"})
         report = DemoReport(run_id, bootstrap, workdir / f"demo-{run_id}" / "trades.parquet")
+        report.settings = settings
         create_topics(AdminClient(common_config(settings)), pipeline_topics(settings),
                       settings.replication_factor)
         timed(report, "simulate", lambda: _simulate(settings, trades, report), say)
-        timed(report, "replay", lambda: _replay(settings, report), say)
+        if source == "http":
+            timed(report, "feed -> ingest", lambda: _ingest_http(settings, report), say)
+        else:
+            timed(report, "replay", lambda: _replay(settings, report), say)
         timed(report, "speed layer", lambda: _speed(settings, report), say)
         state = DemoState(_valid_trades(settings, report.trades_file))
         timed(report, "verify", lambda: _verify(settings, report, state), say)
@@ -175,6 +183,17 @@ def _replay(settings: CandlesSettings, report: DemoReport) -> None:
     if sink.flush() or sink.counts.failed:
         raise RuntimeError(f"replay: {sink.counts.failed} records not delivered")
     report.replayed = run.sent
+
+
+def _ingest_http(settings: CandlesSettings, report: DemoReport) -> None:
+    """The trades file as an HTTP tick feed (``candles feed serve``), read by
+    ``candles ingest http``: valid trades to ``trades``, invalid records to the DLQ."""
+    url, stop = serve_in_thread(report.trades_file)
+    try:
+        summary = ingest(settings, url, Mode.STREAM)
+    finally:
+        stop()
+    report.replayed = summary.produced + summary.invalid
 
 
 def _speed(settings: CandlesSettings, report: DemoReport) -> None:

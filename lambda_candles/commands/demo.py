@@ -10,11 +10,15 @@ from rich.console import Console
 from rich.table import Table
 
 from candle_core.windows import parse_interval
+from kafka_ops.clients import local_kafka_config
+from kafka_ops.launcher import LocalKafka
 from lambda_candles import logs
 from lambda_candles.demo import DemoReport, run_demo
 from lambda_candles.options import setting_option, settings_from
 from reconciliation.render import render
 from reconciliation.verdict import Verdict
+from serving.app import serve_in_foreground
+from serving.services import ServeOptions
 
 
 @click.command("demo")
@@ -24,23 +28,33 @@ from reconciliation.verdict import Verdict
               help="Where the simulated file goes (default: the data dir).")
 @click.option("--keep-kafka", is_flag=True,
               help="Leave the local broker running afterwards (`candles kafka stop`).")
+@click.option("--source", type=click.Choice(["replay", "http"]), default="replay",
+              show_default=True, help="How trades reach Kafka: replay the file, or serve it "
+              "as an HTTP tick feed (candles feed serve) read by candles ingest http.")
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="End by serving the chart page (candles serve) until Ctrl-C.")
+@click.option("--serve-port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port of the chart page (0: any free port).")
 @setting_option("--bootstrap-servers", "kafka_bootstrap_servers")
-def demo(trades: int, workdir: Path | None, keep_kafka: bool,
-         kafka_bootstrap_servers: str | None) -> None:
+def demo(trades: int, workdir: Path | None, keep_kafka: bool, source: str, serve: bool,
+         serve_port: int, kafka_bootstrap_servers: str | None) -> None:
     """Run the pipeline on a simulated chaos stream and show what went where.
 
     Starts a local Kafka broker unless one is configured, creates this run's topics,
     simulates trades with every fault injected, replays them into Kafka, runs the speed
     layer until the stream is drained, and checks its candles against the contract's
     reference implementation; archives everything, recomputes the candles in the batch
-    layer, reconciles speed against batch (attributing every drift) and loads the verified
-    bars into a local DuckDB warehouse (or Snowflake, when configured).
+    layer, reconciles speed against batch (attributing every drift), loads the verified
+    bars into a local DuckDB warehouse (or Snowflake, when configured), and serves the
+    chart page until Ctrl-C (--no-serve to stop there).
     """
     settings = settings_from(kafka_bootstrap_servers=kafka_bootstrap_servers)
     logs.configure("WARNING", settings.log_format)
     console = Console(width=None if sys.stdout.isatty() else 120)
-    report = run_demo(settings, trades, workdir or settings.data_dir, keep_kafka,
-                      lambda line: console.print(f"[bold cyan]>[/] {line}"))
+    local = None if settings.kafka_bootstrap_servers else LocalKafka(local_kafka_config(settings))
+    stop_broker_after = local is not None and not keep_kafka and not local.status().running
+    report = run_demo(settings, trades, workdir or settings.data_dir, keep_kafka or serve,
+                      lambda line: console.print(f"[bold cyan]>[/] {line}"), source)
     console.print(where_it_went(report))
     verdict = "[green]all exact[/]" if report.exact == report.expected else "[red]MISMATCH[/]"
     console.print(f"speed-layer candles vs the contract reference: {report.exact:,} of "
@@ -59,7 +73,15 @@ def demo(trades: int, workdir: Path | None, keep_kafka: bool,
     console.print(f"topics: demo-{report.run_id}.*  on {report.bootstrap}\n"
                   f"trades file: {report.trades_file}\nmaster dataset: {report.lake}")
     critical = any(p.result.verdict is Verdict.CRITICAL for p in report.reconciled)
-    if report.exact != report.expected or not batch_ok or critical:
+    failed = report.exact != report.expected or not batch_ok or critical
+    if serve and report.settings is not None and not failed:
+        try:
+            serve_in_foreground(report.settings, ServeOptions(port=serve_port, ring_hours=24),
+                                echo=console.print)
+        finally:
+            if stop_broker_after and local is not None:
+                local.stop()
+    if failed:
         raise SystemExit(1)
 
 
