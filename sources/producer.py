@@ -19,6 +19,20 @@ POLL_EVERY = 1_000
 QUEUE_FULL_WAIT_S = 0.05
 
 
+def produce_waiting(producer: Producer, queued: int, topic: str, value: bytes | None,
+                    key: bytes | None, **kwargs: Any) -> None:
+    """``producer.produce``, waiting (not failing) while the local queue is full, and
+    serving delivery callbacks every :data:`POLL_EVERY` messages (``queued`` counts them)."""
+    while True:
+        try:
+            producer.produce(topic, value, key, **kwargs)
+            break
+        except BufferError:
+            producer.poll(QUEUE_FULL_WAIT_S)
+    if queued % POLL_EVERY == 0:
+        producer.poll(0)
+
+
 class Sink(Protocol):
     """Where records go: Kafka in production, a list in pure-logic tests."""
 
@@ -45,19 +59,10 @@ class KafkaSink:
 
     def send(self, record: Record) -> None:
         """Queue one message; waits while librdkafka's local queue is full."""
-        while True:
-            try:
-                self._producer.produce(
-                    self.topic, record.value, record.key,
-                    timestamp=kafka_timestamp_ms(record.timestamp_us),
-                    on_delivery=self._delivered,
-                )
-                break
-            except BufferError:
-                self._producer.poll(QUEUE_FULL_WAIT_S)
         self.queued += 1
-        if self.queued % POLL_EVERY == 0:
-            self._producer.poll(0)
+        produce_waiting(self._producer, self.queued, self.topic, record.value, record.key,
+                        timestamp=kafka_timestamp_ms(record.timestamp_us),
+                        on_delivery=self._delivered)
 
     def flush(self, timeout_s: float = 60.0) -> int:
         """Wait for every queued message to be acknowledged; returns how many are left."""

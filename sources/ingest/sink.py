@@ -17,9 +17,7 @@ from candle_core.side_outputs import dlq_headers
 from candle_core.trade import Rejection
 from sources.feed.wire import Envelope
 from sources.ingest.checkpoint import HEADER_FEED, HEADER_SEQ, Offsets
-
-POLL_EVERY = 1_000
-QUEUE_FULL_WAIT_S = 0.05
+from sources.producer import produce_waiting
 
 
 class IngestSink:
@@ -45,16 +43,9 @@ class IngestSink:
             headers = [*dlq_headers(rejection.reason, rejection.detail, self.source, -1,
                                     envelope.seq, timestamp_ms), *headers]
         key = envelope.symbol.encode()  # b"" when unreadable, as `replay` does
-        while True:
-            try:
-                self._producer.produce(topic, value, key, timestamp=timestamp_ms,
-                                       headers=headers, on_delivery=self._delivered)
-                break
-            except BufferError:
-                self._producer.poll(QUEUE_FULL_WAIT_S)
         self.queued += 1
-        if self.queued % POLL_EVERY == 0:
-            self._producer.poll(0)
+        produce_waiting(self._producer, self.queued, topic, value, key,
+                        timestamp=timestamp_ms, headers=headers, on_delivery=self._delivered)
 
     def flush(self, timeout_s: float = 60.0) -> bool:
         """Wait for every queued message; True if all were acknowledged."""
