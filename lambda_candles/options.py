@@ -51,3 +51,22 @@ def date_option() -> Callable[[F], F]:
     return click.option("--date", "date", required=True,
                         callback=lambda _ctx, _param, value: resolve_date(value),
                         help="UTC date: YYYY-MM-DD, today or yesterday.")
+
+
+def pace_options(command: F) -> F:
+    """``--rate``, ``--realtime``, ``--speed``, ``--max-rate``: how a file is paced, for
+    ``candles replay`` and ``candles feed serve`` alike (see ``sources.pacing``)."""
+    options = [
+        click.option("--rate", default="max", show_default=True, help="'max': as fast as "
+                     "possible; a number: at most that many records per second."),
+        click.option("--realtime", is_flag=True, help="Pace by the gaps between arrival "
+                     "timestamps (recv_ts, else ts), in real time."),
+        click.option("--speed", type=click.FloatRange(min=0.0, min_open=True), default=None,
+                     help="Pace by timestamps at N x real time (implies --realtime)."),
+        click.option("--max-rate", type=click.FloatRange(min=0.0, min_open=True),
+                     default=None, help="At most N records per second (combines with "
+                     "--speed)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -13,6 +13,7 @@ import click
 import uvicorn
 
 from lambda_candles.commands.replay import pace_from
+from lambda_candles.options import pace_options
 from sources.feed.catalog import Catalog
 from sources.feed.server import bind, feed_app
 from sources.formats import FileFormat, open_records
@@ -31,14 +32,7 @@ def feed() -> None:
 @click.option("--format", "file_format", type=click.Choice([f.value for f in FileFormat]),
               default=None, help="Input format; default: detected (as for replay).")
 @click.option("--symbol", default=None, help="Symbol of a Kibot or Binance file.")
-@click.option("--rate", default="max", show_default=True, help="'max': release everything "
-              "at once; a number: at most that many records per second.")
-@click.option("--realtime", is_flag=True, help="Release records by the gaps between their "
-              "arrival timestamps, in real time.")
-@click.option("--speed", type=click.FloatRange(min=0.0, min_open=True), default=None,
-              help="Release by timestamps at N x real time (implies --realtime).")
-@click.option("--max-rate", type=click.FloatRange(min=0.0, min_open=True), default=None,
-              help="At most N records per second (combines with --speed).")
+@pace_options
 def serve(file: Path, host: str, port: int, file_format: str | None, symbol: str | None,
           rate: str, realtime: bool, speed: float | None, max_rate: float | None) -> None:
     """Serve FILE: GET /stream (NDJSON), /trades (paged), /symbols, /info, /healthz."""

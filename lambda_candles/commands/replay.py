@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from kafka_ops.clients import producer_config
-from lambda_candles.options import setting_option, settings_from
+from lambda_candles.options import pace_options, setting_option, settings_from
 from sources.exceptions import DeliveryError, SourceOptionError
 from sources.formats import FileFormat, open_records
 from sources.loop import LoopPlan, plan_loop
@@ -59,14 +59,7 @@ def passes_from(loop: bool, passes: int | None) -> int | None:
               "then from the first line.")
 @click.option("--symbol", default=None, help="Symbol of a Kibot (default: file name before "
               "'_') or Binance file (required there: Binance CSVs carry no symbol).")
-@click.option("--rate", default="max", show_default=True, help="'max': as fast as "
-              "possible; a number: at most that many messages per second.")
-@click.option("--realtime", is_flag=True, help="Pace by the gaps between arrival "
-              "timestamps (recv_ts, else ts), in real time.")
-@click.option("--speed", type=click.FloatRange(min=0.0, min_open=True), default=None,
-              help="Pace by timestamps at N x real time (implies --realtime).")
-@click.option("--max-rate", type=click.FloatRange(min=0.0, min_open=True), default=None,
-              help="At most N messages per second (combines with --speed).")
+@pace_options
 @click.option("--loop", is_flag=True, help="Replay forever; each pass is shifted in time, "
               "trade ids and price so the stream never repeats (stop with Ctrl-C).")
 @click.option("--passes", type=click.IntRange(min=1), default=None,
