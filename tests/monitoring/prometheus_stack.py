@@ -272,7 +272,10 @@ class PrometheusStack:
             deadline = time.monotonic() + self.start_timeout_s
             while process.exited() is None:
                 if _http_ok(f"http://127.0.0.1:{port}/-/ready"):
-                    return process
+                    time.sleep(0.3)  # a lost bind race: someone else answered; ours exits
+                    if process.exited() is None:
+                        return process
+                    break
                 if time.monotonic() > deadline:
                     process.stop()
                     raise StackError(f"{name} not ready on 127.0.0.1:{port} after "

@@ -124,7 +124,10 @@ def test_dashboards_have_data_and_the_drift_alert_follows_the_verdict(
         stack.wait_for_series("candles_nightly_success == 1")
         stack.wait_for_evaluation()
         for name in DRIFT_ALERTS:
-            assert not stack.active_alerts(name), f"{name} is active on a clean stream"
+            assert not stack.active_alerts(name), (
+                f"{name} is active on a clean stream: {stack.active_alerts(name)}; breached "
+                f"series: {stack.query('candles_reconcile_breached_candles > 0')}; "
+                f"nightly: {nightly.stdout}")
         for query in panel_queries(load_dashboard("pipeline-overview")):
             assert stack.query(query.expr), f"pipeline-overview: no series for {query}"
         assert not stack.query("candles_reconcile_worst_candle_drift_ratio")  # none: clean
