@@ -215,15 +215,20 @@ class PrometheusStack:
             raise StackError(f"prometheus or prometheus-pushgateway not found: {INSTALL_HINT}")
         self.workdir = Path(tempfile.mkdtemp(prefix="candles-prometheus-"))
         try:
+            marker = str(self._workdir / "pushgateway.db")  # names this process: see _ours
             self._pushgateway = self._start_ready("pushgateway", lambda port: [
-                pushgateway, f"--web.listen-address=127.0.0.1:{port}", "--log.level=info"])
+                pushgateway, f"--web.listen-address=127.0.0.1:{port}", "--log.level=info",
+                f"--persistence.file={marker}"],
+                ours=lambda port: _flag(port, "/api/v1/status", "persistence.file") == marker)
             self.pushgateway_port = self._pushgateway.port
             self._write_config()
             self._prometheus = self._start_ready("prometheus", lambda port: [
                 prometheus, f"--config.file={self._config_path}",
                 f"--storage.tsdb.path={self._workdir / 'tsdb'}",
                 f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle",
-                "--log.level=info"])
+                "--log.level=info"],
+                ours=lambda port: _flag(port, "/api/v1/status/flags", "storage.tsdb.path")
+                == str(self._workdir / "tsdb"))
             self.prometheus_port = self._prometheus.port
         except BaseException:
             print(self.logs(), file=sys.stderr)
@@ -259,8 +264,13 @@ class PrometheusStack:
         return self._workdir / "prometheus.yml"
 
     def _start_ready(self, name: str, argv_for: Callable[[int], list[str]],
-                     attempts: int = 3) -> _Process:
-        """Start on a free port and wait for ``/-/ready``; retry if the port was taken."""
+                     ours: Callable[[int], bool], attempts: int = 3) -> _Process:
+        """Start on a free port and wait for ``/-/ready``; retry if the port was taken.
+
+        Ready is not enough: another test run's server may hold the port and answer, while
+        ours failed to bind. ``ours`` checks a flag only this process has (its own data
+        path) before the port is trusted.
+        """
         for _ in range(attempts):
             port = free_port()
             process = _Process(name, argv_for(port), port, self._workdir / f"{name}.log")
@@ -272,9 +282,9 @@ class PrometheusStack:
             deadline = time.monotonic() + self.start_timeout_s
             while process.exited() is None:
                 if _http_ok(f"http://127.0.0.1:{port}/-/ready"):
-                    time.sleep(0.3)  # a lost bind race: someone else answered; ours exits
-                    if process.exited() is None:
+                    if ours(port):
                         return process
+                    process.stop()  # someone else answers on this port: try another
                     break
                 if time.monotonic() > deadline:
                     process.stop()
@@ -469,6 +479,18 @@ def prometheus_stack(targets: Sequence[ScrapeTarget] = (),
     """``with prometheus_stack(targets) as stack:`` (same as ``with PrometheusStack(...)``)."""
     with PrometheusStack(targets, **options) as stack:
         yield stack
+
+
+def _flag(port: int, path: str, name: str) -> str | None:
+    """A command-line flag as the server on ``port`` reports it (``None``: no answer)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            data = json.load(response)["data"]
+    except (OSError, ValueError, KeyError):
+        return None
+    flags = data.get("flags", data)  # the Pushgateway nests them, Prometheus does not
+    value = flags.get(name)
+    return value if isinstance(value, str) else None
 
 
 def _http_ok(url: str) -> bool:
