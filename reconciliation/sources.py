@@ -30,38 +30,37 @@ def read_candles(store: Store, source: str, interval: str, date: str) -> pl.Data
 
     Speed candles keep their Kafka position, so duplicates on the topic can be found.
     """
-    uris = file_uris(store, candles_dir(source, interval, date))
     columns = [*CANDLE_SCHEMA.names, *(LINEAGE if source == SPEED_SOURCE else ())]
-    if not uris:
-        return _empty(SPEED_CANDLE_SCHEMA, columns)
-    return pl.read_parquet(uris, columns=columns, storage_options=store.polars_options(),
-                           hive_partitioning=False)
+    return read_directory(store, candles_dir(source, interval, date), SPEED_CANDLE_SCHEMA,
+                          columns)
 
 
 def read_late(store: Store, date: str) -> pl.DataFrame:
     """The trades the speed layer routed to ``trades.late`` whose event time is on ``date``."""
-    uris = file_uris(store, late_dir(date))
     columns = ["symbol", "trade_id", "ts_us", "price", "size", "venue", "side",
                "late_by_us", "kafka_partition", "kafka_offset"]
-    if not uris:
-        return _empty(LATE_TRADE_SCHEMA, columns)
-    return pl.read_parquet(uris, columns=columns, storage_options=store.polars_options(),
-                           hive_partitioning=False)
+    return read_directory(store, late_dir(date), LATE_TRADE_SCHEMA, columns)
 
 
 def read_dead_letters(store: Store, date: str) -> pl.DataFrame:
     """``trades.dlq`` records of ``date`` that still name a symbol and a time."""
-    uris = file_uris(store, dlq_dir(date))
-    columns = ["symbol", "trade_id", "ts_us", "reason"]
-    if not uris:
-        return _empty(DEAD_LETTER_SCHEMA, columns)
-    frame = pl.read_parquet(uris, columns=columns, storage_options=store.polars_options(),
-                            hive_partitioning=False)
+    frame = read_directory(store, dlq_dir(date), DEAD_LETTER_SCHEMA,
+                           ["symbol", "trade_id", "ts_us", "reason"])
     return frame.filter(pl.col("symbol").is_not_null() & pl.col("ts_us").is_not_null())
 
 
+def read_directory(store: Store, directory: str, schema: pa.Schema, columns: list[str]
+                   ) -> pl.DataFrame:
+    """``columns`` of the live files under ``directory``; with no files, a typed empty
+    frame (of ``schema``), so joins and filters work the same either way."""
+    uris = file_uris(store, directory)
+    if not uris:
+        return _empty(schema, columns)
+    return pl.read_parquet(uris, columns=columns, storage_options=store.polars_options(),
+                           hive_partitioning=False)
+
+
 def _empty(schema: pa.Schema, columns: list[str]) -> pl.DataFrame:
-    """A typed empty frame, so joins and filters work the same with or without files."""
     frame = pl.from_arrow(schema.empty_table().select(columns))
     assert isinstance(frame, pl.DataFrame)
     return frame
