@@ -1,8 +1,13 @@
 # lambda-candles: one image for every `candles` command (speed, archive, batch, ...).
-# Build stage: wheels only. Runtime stage: slim Python, non-root, no build tools, no secrets.
+# Build stage: wheels only (a C compiler for the speed layer's native hot path).
+# Runtime stage: slim Python, non-root, no build tools, no secrets.
 FROM python:3.11-slim AS build
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY candle_core ./candle_core
 COPY speed_layer ./speed_layer
 COPY batch_layer ./batch_layer
@@ -11,6 +16,7 @@ COPY storage ./storage
 COPY kafka_ops ./kafka_ops
 COPY sources ./sources
 COPY lambda_candles ./lambda_candles
+COPY serving ./serving
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

@@ -112,24 +112,61 @@ class CandleBuilder:
         """The finished candle. Needs at least one trade: candles exist only where trades do."""
         if self.trade_count == 0:
             raise ValueError("a candle needs at least one trade")
-        return Candle(
+        return folded_candle(
             self.symbol,
             self.interval_us,
             self.window_start_us,
-            self.window_start_us + self.interval_us,
             self.open,
             self.high,
             self.low,
             self.close,
             self.volume,
             self.notional,
-            vwap_of(self.notional, self.volume),
             self.trade_count,
             self.first_ts_us,
             self.last_ts_us,
             self.first_trade_id,
             self.last_trade_id,
         )
+
+
+def folded_candle(
+    symbol: str,
+    interval_us: int,
+    window_start_us: int,
+    open_: int,
+    high: int,
+    low: int,
+    close: int,
+    volume: int,
+    notional: int,
+    trade_count: int,
+    first_ts_us: int,
+    last_ts_us: int,
+    first_trade_id: int,
+    last_trade_id: int,
+) -> Candle:
+    """The candle of a finished fold (:class:`CandleBuilder`'s fields, or the speed layer's
+    native fold, which hands over the same fields in this order): the window end and VWAP
+    are derived here, in one place."""
+    return Candle(
+        symbol,
+        interval_us,
+        window_start_us,
+        window_start_us + interval_us,
+        open_,
+        high,
+        low,
+        close,
+        volume,
+        notional,
+        vwap_of(notional, volume),
+        trade_count,
+        first_ts_us,
+        last_ts_us,
+        first_trade_id,
+        last_trade_id,
+    )
 
 
 def merge(a: Candle, b: Candle) -> Candle:

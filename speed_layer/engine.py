@@ -14,16 +14,26 @@ late depends only on the partition's record order, never on how records were bat
 A trade whose 1 s window already closed is late. Duplicates are detected per open window
 (the same ``(symbol, trade_id)`` with the same content is dropped; other content is a
 conflict); the batch layer's horizon is the whole date (see docs/speed-layer.md).
+
+The open 1 s windows, their dedup ids and the event-time position live in a native
+:class:`speed_layer._hotpath.WindowTable`, which the processor's batch scanner folds into
+directly; this class decides everything else (closing, rollups, recovery) and is the
+pure-Python path for every record the scanner hands back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from candle_core.candle import Candle, CandleBuilder, merge, relabel
+from candle_core.candle import Candle, folded_candle, merge, relabel
 from candle_core.trade import Trade
 from candle_core.windows import BASE_INTERVAL_US
+from speed_layer._hotpath import CLOSE_DUE, WindowTable
+
+if TYPE_CHECKING:
+    from speed_layer._hotpath import WindowFold  # a type alias of the stub only
 
 NO_TIME = -(2**62)  # before any event time: the watermark of a partition that saw nothing
 FAR_FUTURE = 2**62
@@ -38,13 +48,7 @@ class Outcome(Enum):
     LATE = "late"
 
 
-@dataclass(slots=True)
-class OpenWindow:
-    """A 1 s window that still accepts trades, and what recovery needs to rebuild it."""
-
-    builder: CandleBuilder
-    first_offset: int
-    seen: dict[int, tuple[int, int, int, str | None, str | None]] = field(default_factory=dict)
+_OUTCOMES = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.CONFLICT, Outcome.LATE)
 
 
 @dataclass(slots=True)
@@ -69,50 +73,48 @@ class PartitionEngine:
             raise ValueError("intervals must start with the 1 s base interval")
         self.larger_us = intervals_us[1:]
         self.lateness_us = allowed_lateness_us
-        self.max_ts_us = NO_TIME
-        self.watermark_us = NO_TIME
-        self.windows: dict[tuple[str, int], OpenWindow] = {}
+        self.table = WindowTable(allowed_lateness_us)  # open 1 s windows + position
         # interval_us -> (symbol, window_start_us) -> partial candle of closed 1 s windows
         self.rollups: dict[int, dict[tuple[str, int], Candle]] = {i: {} for i in self.larger_us}
-        self._next_close_us = FAR_FUTURE  # smallest end among open 1 s windows
-        self._next_rollup_close_us = FAR_FUTURE  # smallest end among rollup partials
+
+    @property
+    def max_ts_us(self) -> int:
+        """The largest event time applied (``NO_TIME`` before the first trade)."""
+        return self.table.max_ts_us
+
+    @property
+    def watermark_us(self) -> int:
+        return self.table.watermark_us
 
     def late_by_us(self, ts_us: int) -> int:
         """How far the watermark is past the end of ``ts_us``'s 1 s window (<= 0: open)."""
         return self.watermark_us - (ts_us - ts_us % BASE_INTERVAL_US + BASE_INTERVAL_US)
 
     def add(self, trade: Trade, offset: int, closed: Closed) -> Outcome:
-        """Apply one valid trade at ``offset``; windows it closes are added to ``closed``."""
-        ts_us = trade.ts_us
-        start = ts_us - ts_us % BASE_INTERVAL_US
-        if start + BASE_INTERVAL_US <= self.watermark_us:
-            return Outcome.LATE
-        window = self.windows.get((trade.symbol, start))
-        if window is None:
-            builder = CandleBuilder(trade.symbol, BASE_INTERVAL_US, start)
-            window = self.windows[(trade.symbol, start)] = OpenWindow(builder, offset)
-            if start + BASE_INTERVAL_US < self._next_close_us:
-                self._next_close_us = start + BASE_INTERVAL_US
-        content = trade[2:]  # (ts_us, price, size, venue, side): Trade.content(), inlined
-        earlier = window.seen.get(trade.trade_id)
-        if earlier is not None:
-            return Outcome.DUPLICATE if earlier == content else Outcome.CONFLICT
-        window.seen[trade.trade_id] = content
-        window.builder.add(ts_us, trade.trade_id, trade.price, trade.size)
-        if ts_us > self.max_ts_us:
-            self.max_ts_us = ts_us
-            self.advance_to(ts_us - self.lateness_us, closed)
-        return Outcome.APPLIED
+        """Apply one valid trade at ``offset``; windows it closes are added to ``closed``.
+
+        Late when its 1 s window already closed; a duplicate or conflict when its id is
+        already in the open window. Only an applied trade changes anything, and only one
+        whose event time is the largest yet moves the watermark."""
+        code = self.table.add(*trade, offset)
+        if code & CLOSE_DUE:
+            self.close_due(closed)
+        return _OUTCOMES[code & ~CLOSE_DUE]
+
+    def close_due(self, closed: Closed) -> None:
+        """Close what the current watermark has passed (the scanner stops for this)."""
+        watermark, table = self.table.watermark_us, self.table
+        if watermark >= table.next_close_us:
+            closed.extend(self._close_one_second())
+        if watermark >= table.next_rollup_close_us:
+            closed.extend(self._close_rollups())
 
     def advance_to(self, watermark_us: int, closed: Closed) -> None:
         """Move the watermark forward (never back) and close what it passes."""
-        if watermark_us <= self.watermark_us:
+        if watermark_us <= self.table.watermark_us:
             return
-        self.watermark_us = watermark_us
-        if watermark_us >= self._next_close_us:
-            closed.extend(self._close_one_second())
-        if watermark_us >= self._next_rollup_close_us:
-            closed.extend(self._close_rollups())
+        self.table.watermark_us = watermark_us
+        self.close_due(closed)
 
     def end_of_input_watermark_us(self) -> int:
         """The watermark that closes every window holding data, and no more: what the end
@@ -138,28 +140,26 @@ class PartitionEngine:
 
     def low_water_offset(self, processed_offset: int) -> int:
         """The first offset recovery must re-read: the oldest record of any open 1 s window."""
-        offsets = [w.first_offset for w in self.windows.values()]
-        return min(offsets, default=processed_offset)
+        first = self.table.first_offset()
+        return processed_offset if first is None else first
 
     def open_candles(self) -> list[Candle]:
         """Current partial 1 s candles (for the live view)."""
-        return [w.builder.build() for w in self.windows.values()]
+        return [_one_second(fold) for fold in self.table.folds()]
+
+    def open_windows(self) -> int:
+        return len(self.table)
+
+    def state_entries(self) -> int:
+        """Trade ids held for dedup plus partial rollups: the state size gauge."""
+        return self.table.seen_count() + sum(len(p) for p in self.rollups.values())
 
     def _close_one_second(self) -> Closed:
         closed = Closed()
-        keep: dict[tuple[str, int], OpenWindow] = {}
-        next_close = FAR_FUTURE
-        for key, window in sorted(self.windows.items(), key=lambda item: item[0][1]):
-            end = key[1] + BASE_INTERVAL_US
-            if end <= self.watermark_us:
-                candle = window.builder.build()
-                closed.candles.append(candle)
-                self._fold_into_rollups(candle, closed)
-            else:
-                keep[key] = window
-                next_close = min(next_close, end)
-        self.windows = keep
-        self._next_close_us = next_close
+        for fold in self.table.close(self.table.watermark_us):
+            candle = _one_second(fold)
+            closed.candles.append(candle)
+            self._fold_into_rollups(candle, closed)
         return closed
 
     def _fold_into_rollups(self, candle: Candle, closed: Closed) -> None:
@@ -169,26 +169,34 @@ class PartitionEngine:
             partial = self.rollups[interval_us].get(key)
             self.rollups[interval_us][key] = bigger if partial is None else merge(partial, bigger)
             closed.rollups_changed.add((interval_us, *key))
-            self._next_rollup_close_us = min(self._next_rollup_close_us, bigger.window_end_us)
+            if bigger.window_end_us < self.table.next_rollup_close_us:
+                self.table.next_rollup_close_us = bigger.window_end_us
 
     def _close_rollups(self) -> Closed:
         closed = Closed()
         next_close = FAR_FUTURE
+        watermark = self.table.watermark_us
         for interval_us, partials in self.rollups.items():
-            done = [key for key in partials if key[1] + interval_us <= self.watermark_us]
+            done = [key for key in partials if key[1] + interval_us <= watermark]
             for key in sorted(done, key=lambda k: k[1]):
                 closed.candles.append(partials.pop(key))
                 closed.rollups_emitted.add((interval_us, *key))
             for _, start in partials:
                 next_close = min(next_close, start + interval_us)
-        self._next_rollup_close_us = next_close
+        self.table.next_rollup_close_us = next_close
         return closed
 
     def restore_rollup(self, candle: Candle) -> None:
         """Put back a partial larger-interval candle read from the changelog."""
         self.rollups[candle.interval_us][(candle.symbol, candle.window_start_us)] = candle
-        self._next_rollup_close_us = min(self._next_rollup_close_us, candle.window_end_us)
+        if candle.window_end_us < self.table.next_rollup_close_us:
+            self.table.next_rollup_close_us = candle.window_end_us
 
     def restore_position(self, max_ts_us: int, watermark_us: int) -> None:
         """Put back the event-time position read from the changelog."""
-        self.max_ts_us, self.watermark_us = max_ts_us, watermark_us
+        self.table.max_ts_us, self.table.watermark_us = max_ts_us, watermark_us
+
+
+def _one_second(fold: WindowFold) -> Candle:
+    symbol, start, *rest = fold
+    return folded_candle(symbol, BASE_INTERVAL_US, start, *rest)

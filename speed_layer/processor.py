@@ -26,6 +26,7 @@ from candle_core.settings import CandlesSettings
 from candle_core.trade import Rejection
 from kafka_ops.clients import consumer_config, producer_config
 from lambda_candles.http_server import Heartbeat
+from speed_layer._hotpath import CLOSE, SLOW, Scanner, WindowTable
 from speed_layer.changelog import restore
 from speed_layer.engine import Outcome, PartitionEngine
 from speed_layer.exceptions import SpeedLayerError
@@ -68,7 +69,9 @@ class SpeedLayer:
         self.stop_rules = stop_rules or StopRules()
         self.clock = clock
         self.parser = TradeParser(settings.max_future_skew_us)
+        self.scanner = Scanner(Message, settings.max_future_skew_us)
         self.partitions: dict[int, PartitionRun] = {}
+        self._tables: dict[int, WindowTable] = {}  # the partitions' native tables, for scan
         self.summary = RunSummary()
         self._mirror = MetricsMirror(metrics)
         self._stopping = False
@@ -155,44 +158,67 @@ class SpeedLayer:
             self._emit_closed(run, now)
 
     def _process(self, messages: list[Any], now: float) -> None:
-        """The hot path. ``messages`` are confluent Messages, typed Any here: a message
-        without error always has a partition, an offset and a timestamp."""
-        parse, partitions, summary = self.parser.parse, self.partitions, self.summary
-        applied = Outcome.APPLIED
-        for message in messages:
-            if message.error() is not None:
-                self._message_error(message)
-                continue
-            run = partitions.get(message.partition())
-            if run is None:
-                continue  # a partition revoked while this batch was in flight
-            offset = message.offset()
-            value = message.value() or b""
-            if value.startswith(TYPE_PREFIX) and (kind := non_trade_kind(value)) is not None:
-                if offset >= run.replay_until:  # an order or quote: skipped, never decoded
-                    summary.consumed += 1
-                    summary.skip(kind)
-                    run.processed = offset + 1
-                continue
-            _, timestamp_ms = message.timestamp()
-            result = parse(value, timestamp_ms * 1000)
-            if offset < run.replay_until:
-                run.replay(result, offset)
-                continue
-            summary.consumed += 1
-            if isinstance(result, Rejection):
-                self.writer.dead_letter(message, result.reason, result.detail)
-                summary.dead_letter(result.reason)
-            else:
-                outcome = run.engine.add(result, offset, run.closed)
-                if outcome is applied:
-                    summary.valid += 1
-                else:
-                    self.writer.handle_outcome(outcome, run, message, result, summary)
-            run.processed = offset + 1
-            run.last_seen = now
+        """The hot path: the native scanner handles the common case of every message (skip
+        an order or quote, fold a trade in the canonical shape) and hands the rest back one
+        at a time, in offset order, to :meth:`_process_one`; it also stops whenever the
+        watermark reaches a window end, so closing happens exactly where it would per
+        record."""
+        scan, tables, partitions = self.scanner.scan, self._tables, self.partitions
+        index, count = 0, len(messages)
+        while index < count:
+            index, why, number = scan(messages, index, tables, now)
+            if why == SLOW:
+                self._process_one(messages[index], now)
+                index += 1
+            elif why == CLOSE:
+                run = partitions[number]
+                run.engine.close_due(run.closed)
+        consumed, valid, skipped = self.scanner.drain()
+        summary = self.summary
+        summary.consumed += consumed
+        summary.valid += valid
+        for kind, skips in skipped.items():
+            summary.skipped[kind] = summary.skipped.get(kind, 0) + skips
         for run in partitions.values():
             self._emit_closed(run, now)
+
+    def _process_one(self, message: Any, now: float) -> None:
+        """One message the scanner did not handle, by the contract's Python code: consumer
+        errors, records to reject or to diagnose, late trades, duplicates, conflicts, and
+        values outside the scanner's canonical shape. ``message`` is a confluent Message,
+        typed Any: one without error always has a partition, an offset and a timestamp."""
+        if message.error() is not None:
+            self._message_error(message)
+            return
+        run = self.partitions.get(message.partition())
+        if run is None:
+            return  # a partition revoked while this batch was in flight
+        summary = self.summary
+        offset = message.offset()
+        value = message.value() or b""
+        if value.startswith(TYPE_PREFIX) and (kind := non_trade_kind(value)) is not None:
+            if offset >= run.replay_until:  # an order or quote: skipped, never decoded
+                summary.consumed += 1
+                summary.skip(kind)
+                run.processed = offset + 1
+            return
+        _, timestamp_ms = message.timestamp()
+        result = self.parser.parse(value, timestamp_ms * 1000)
+        if offset < run.replay_until:
+            run.replay(result, offset)
+            return
+        summary.consumed += 1
+        if isinstance(result, Rejection):
+            self.writer.dead_letter(message, result.reason, result.detail)
+            summary.dead_letter(result.reason)
+        else:
+            outcome = run.engine.add(result, offset, run.closed)
+            if outcome is Outcome.APPLIED:
+                summary.valid += 1
+            else:
+                self.writer.handle_outcome(outcome, run, message, result, summary)
+        run.processed = offset + 1
+        run.last_seen = now
 
     def _emit_closed(self, run: PartitionRun, now: float) -> None:
         """Produce what the partition's watermark closed since the last call."""
@@ -232,10 +258,8 @@ class SpeedLayer:
 
     def _update_gauges(self) -> None:
         runs = self.partitions
-        self.metrics.open_windows.set(sum(len(r.engine.windows) for r in runs.values()))
-        self.metrics.state_entries.set(sum(
-            sum(len(w.seen) for w in r.engine.windows.values())
-            + sum(len(p) for p in r.engine.rollups.values()) for r in runs.values()))
+        self.metrics.open_windows.set(sum(r.engine.open_windows() for r in runs.values()))
+        self.metrics.state_entries.set(sum(r.engine.state_entries() for r in runs.values()))
         wall_us = time.time() * 1_000_000
         for number, run in runs.items():
             if run.engine.max_ts_us > 0:
@@ -258,6 +282,7 @@ class SpeedLayer:
         for number, state in states.items():
             engine = PartitionEngine(self.settings.intervals_us, self.settings.allowed_lateness_us)
             self.partitions[number] = PartitionRun.restored(engine, state, self.clock())
+            self._tables[number] = engine.table
             position = state.position
             log.info("partition restored", extra={
                 "partition": number, "rollups": len(state.rollups),
@@ -269,6 +294,7 @@ class SpeedLayer:
             self._commit()
         for tp in partitions:
             self.partitions.pop(tp.partition, None)
+            self._tables.pop(tp.partition, None)
             self.metrics.forget_partition(tp.partition)
         log.info("partitions revoked", extra={"partitions": [tp.partition for tp in partitions]})
 
