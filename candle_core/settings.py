@@ -96,6 +96,13 @@ class CandlesSettings(BaseSettings):
         default=100, ge=1, le=60_000,
         description="How often the speed layer commits its Kafka transaction.",
     )
+    speed_backlog_commit_interval_ms: int = Field(
+        default=500, ge=1, le=60_000,
+        description="How often the speed layer commits while it catches up on a backlog "
+        "(its last consume() returned a full batch): fewer, larger transactions when the "
+        "candles are behind anyway; at the head of the stream it commits every "
+        "speed_commit_interval_ms. The larger of the two applies.",
+    )
     speed_batch_size: int = Field(
         default=10_000, ge=1, le=1_000_000, description="Messages per consume() call."
     )

@@ -90,6 +90,7 @@ typedef struct {
     int32_t *slots; /* index + 1, 0 = empty */
     Py_ssize_t nslots;
     uint64_t next_seq;
+    Py_ssize_t seen_hint; /* dedup slots of the last closed window: new windows start there */
 } WindowTable;
 
 static const int64_t NO_TIME = -(1LL << 62);
@@ -122,8 +123,11 @@ static void window_free(Window *w) {
     PyMem_Free(w);
 }
 
-static int seen_grow(Window *w) {
-    Py_ssize_t cap = w->seen_cap ? w->seen_cap * 2 : 64;
+#define MIN_SEEN_SLOTS 64
+#define MAX_SEEN_HINT 4096
+
+static int seen_grow(Window *w, Py_ssize_t cap) {
+    if (cap < MIN_SEEN_SLOTS) cap = MIN_SEEN_SLOTS;
     Seen *fresh = PyMem_Malloc(sizeof(Seen) * cap);
     if (fresh == NULL) {
         PyErr_NoMemory();
@@ -198,7 +202,7 @@ static Window *table_insert(WindowTable *t, PyObject *symbol, Py_hash_t symhash,
     w->start = start;
     w->first_offset = offset;
     w->seq = t->next_seq++;
-    if (seen_grow(w) < 0) {
+    if (seen_grow(w, t->seen_hint) < 0) {
         Py_DECREF(symbol);
         PyMem_Free(w);
         return NULL;
@@ -248,7 +252,7 @@ static int table_add(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_
         w = table_insert(t, symbol, symhash, start, offset);
         if (w == NULL) return -1;
     }
-    if ((w->seen_len + 1) * 2 > w->seen_cap && seen_grow(w) < 0) return -1;
+    if ((w->seen_len + 1) * 2 > w->seen_cap && seen_grow(w, w->seen_cap * 2) < 0) return -1;
     uint64_t mask = (uint64_t)w->seen_cap - 1;
     uint64_t h = mix64((uint64_t)trade_id) & mask;
     while (w->seen[h].id >= 0) h = (h + 1) & mask;
@@ -350,6 +354,7 @@ static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
     self->processed = -1;
     self->replay_until = -1;
     self->last_seen = 0.0;
+    self->seen_hint = MIN_SEEN_SLOTS;
     if (self->slots == NULL && table_rebuild_index(self, 128) < 0) return -1;
     return 0;
 }
@@ -362,6 +367,17 @@ static void WindowTable_dealloc(WindowTable *self) {
 }
 
 static Py_ssize_t WindowTable_length(WindowTable *self) { return self->len; }
+
+/* PyLong_AsLongLongAndOverflow walks the digits directly; PyLong_AsLongLong goes through
+ * a byte array for every value above 2^30 (offsets, timestamps), several times slower. */
+static inline int read_int64(PyObject *obj, long long *out) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow) return 0;
+    if (v == -1 && PyErr_Occurred()) return -1;
+    *out = v;
+    return 1;
+}
 
 static int as_int64(PyObject *obj, int64_t *out, const char *name) {
     long long v = PyLong_AsLongLong(obj);
@@ -416,6 +432,7 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
         Window *w = self->items[i];
         if (w->start + BASE_US <= watermark) {
             done[d++] = w;
+            self->seen_hint = w->seen_cap < MAX_SEEN_HINT ? w->seen_cap : MAX_SEEN_HINT;
         } else {
             self->items[keep++] = w;
             if (w->start + BASE_US < next_close) next_close = w->start + BASE_US;
@@ -623,9 +640,9 @@ static inline int read_fixed(const char **p, const char *end, int64_t maximum, i
     int quoted = q < end && *q == '"';
     if (quoted) q++;
     const char *whole = q;
-    u128 v = 0;
+    uint64_t v = 0; /* at most 11 + 8 digits: < 10^19 < 2^64 */
     while (q < end && *q >= '0' && *q <= '9') {
-        v = v * 10 + (u128)(*q - '0');
+        v = v * 10 + (uint64_t)(*q - '0');
         q++;
     }
     Py_ssize_t whole_digits = q - whole;
@@ -636,7 +653,7 @@ static inline int read_fixed(const char **p, const char *end, int64_t maximum, i
         q++;
         while (q < end && *q >= '0' && *q <= '9') {
             if (++decimals > MAX_DECIMALS) return 0;
-            v = v * 10 + (u128)(*q - '0');
+            v = v * 10 + (uint64_t)(*q - '0');
             q++;
         }
         if (decimals == 0) return 0;
@@ -647,7 +664,7 @@ static inline int read_fixed(const char **p, const char *end, int64_t maximum, i
         q++;
     }
     if (!token_ends(q, end)) return 0;
-    if (v == 0 || v > (u128)maximum) return 0;
+    if (v == 0 || v > (uint64_t)maximum) return 0;
     *out = (int64_t)v;
     *p = q;
     return 1;
@@ -1012,9 +1029,11 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t n
         if (table == NULL) continue; /* revoked while this batch was in flight */
         PyObject *off = self->m_offset(m, NULL);
         if (off == NULL) return NULL;
-        long long offset = PyLong_AsLongLong(off);
+        long long offset = 0;
+        int read = read_int64(off, &offset);
         Py_DECREF(off);
-        if (offset == -1 && PyErr_Occurred()) return NULL;
+        if (read < 0) return NULL;
+        if (read == 0) return stop(i, STOP_SLOW, -1);
         PyObject *value = self->m_value(m, NULL);
         if (value == NULL) return NULL;
         if (!PyBytes_Check(value)) {
@@ -1045,11 +1064,9 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t n
         long long stamp_ms = -1;
         int stamp_ok = PyTuple_Check(stamp) && PyTuple_GET_SIZE(stamp) == 2;
         if (stamp_ok) {
-            stamp_ms = PyLong_AsLongLong(PyTuple_GET_ITEM(stamp, 1));
-            if (stamp_ms == -1 && PyErr_Occurred()) {
-                PyErr_Clear();
-                stamp_ok = 0;
-            }
+            PyObject *ms = PyTuple_GET_ITEM(stamp, 1);
+            stamp_ok = PyLong_Check(ms) && read_int64(ms, &stamp_ms) == 1;
+            PyErr_Clear();
         }
         Py_DECREF(stamp);
         if (!stamp_ok || stamp_ms > (1LL << 50) || stamp_ms < -(1LL << 50)) {

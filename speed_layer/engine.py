@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from candle_core.candle import Candle, folded_candle, merge, relabel
 from candle_core.trade import Trade
-from candle_core.windows import BASE_INTERVAL_US
+from candle_core.windows import BASE_INTERVAL_US, window_start
 from speed_layer._hotpath import CLOSE_DUE, WindowTable
 
 if TYPE_CHECKING:
@@ -164,13 +164,16 @@ class PartitionEngine:
 
     def _fold_into_rollups(self, candle: Candle, closed: Closed) -> None:
         for interval_us in self.larger_us:
-            bigger = relabel(candle, interval_us)
-            key = (candle.symbol, bigger.window_start_us)
-            partial = self.rollups[interval_us].get(key)
-            self.rollups[interval_us][key] = bigger if partial is None else merge(partial, bigger)
+            start = window_start(candle.window_start_us, interval_us)
+            key = (candle.symbol, start)
+            partials = self.rollups[interval_us]
+            partial = partials.get(key)
+            # merge keeps its first argument's window, so the 1 s candle needs no relabel
+            partials[key] = relabel(candle, interval_us) if partial is None \
+                else merge(partial, candle)
             closed.rollups_changed.add((interval_us, *key))
-            if bigger.window_end_us < self.table.next_rollup_close_us:
-                self.table.next_rollup_close_us = bigger.window_end_us
+            if start + interval_us < self.table.next_rollup_close_us:
+                self.table.next_rollup_close_us = start + interval_us
 
     def _close_rollups(self) -> Closed:
         closed = Closed()

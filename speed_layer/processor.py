@@ -112,20 +112,22 @@ class SpeedLayer:
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
+        batch_size, backlog = self.settings.speed_batch_size, False
         try:
             while not self._stopping and not self._time_is_up(began):
                 if self._input_ended():
                     self._flush_all()
                     break
-                wait_s = min(MAX_WAIT_S, self.writer.seconds_until_due(self.clock()))
-                messages = self._consumer.consume(self.settings.speed_batch_size, wait_s)
+                wait_s = min(MAX_WAIT_S, self.writer.seconds_until_due(self.clock(), backlog))
+                messages = self._consumer.consume(batch_size, wait_s)
                 now = self.clock()
+                backlog = len(messages) == batch_size  # more is waiting: catching up
                 if messages:
                     self._last_input = now
                     self._process(messages, now)
                 self._close_idle(now)
                 self.writer.maybe_publish_live(self.partitions, now)
-                if self.writer.due(now):
+                if self.writer.due(now, backlog):
                     self._commit()
                 self.heartbeat.beat()
             self._commit(begin_next=False)

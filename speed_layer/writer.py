@@ -46,6 +46,8 @@ class TransactionWriter:
         self.producer, self.consumer, self.settings, self.metrics = (
             producer, consumer, settings, metrics)
         self.commit_interval_s = settings.speed_commit_interval_ms / 1000
+        self.backlog_interval_s = max(settings.speed_backlog_commit_interval_ms / 1000,
+                                      self.commit_interval_s)
         self.live_interval_s = live_interval_s
         self.in_transaction = False
         self._last_commit = 0.0
@@ -57,12 +59,17 @@ class TransactionWriter:
         self.in_transaction = True
         self._last_commit = time.monotonic()
 
-    def due(self, now: float) -> bool:
-        return now - self._last_commit >= self.commit_interval_s
+    def due(self, now: float, backlog: bool = False) -> bool:
+        """Time to commit: every commit interval, or every backlog interval while the
+        consumer is catching up (a commit costs two broker round trips, ~10 ms here, and a
+        candle that is behind by the backlog gains nothing from a 100 ms cadence)."""
+        interval = self.backlog_interval_s if backlog else self.commit_interval_s
+        return now - self._last_commit >= interval
 
-    def seconds_until_due(self, now: float) -> float:
+    def seconds_until_due(self, now: float, backlog: bool = False) -> float:
         """How long the loop may wait for input before the next commit is due."""
-        return max(0.0, self.commit_interval_s - (now - self._last_commit))
+        interval = self.backlog_interval_s if backlog else self.commit_interval_s
+        return max(0.0, interval - (now - self._last_commit))
 
     def _produce(self, topic: str, value: bytes | None, key: bytes | None,
                  partition: int | None = None, headers: list[tuple[str, bytes]] | None = None

@@ -26,9 +26,12 @@ class BatchTimer:
     first_count: int = 0
     done_at: float = 0.0
     total: int = 0
+    in_consume: float = 0.0  # seconds inside consume() within the timed stretch
     _pending: bool = False
+    _called_at: float = 0.0
 
     def called(self, now: float) -> None:
+        self._called_at = now
         if self._pending:
             self.done_at, self._pending = now, False
 
@@ -36,6 +39,8 @@ class BatchTimer:
         if count:
             if not self.total:
                 self.first_at, self.first_count = now, count
+            else:
+                self.in_consume += now - self._called_at
             self.total += count
             self._pending = True
 
@@ -43,6 +48,7 @@ class BatchTimer:
         seconds = self.done_at - self.first_at
         counted = self.total - self.first_count
         return {"total": self.total, "counted": counted, "seconds": seconds,
+                "in_consume": self.in_consume,
                 "rate": counted / seconds if seconds > 0 else 0.0}
 
 

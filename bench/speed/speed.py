@@ -53,5 +53,9 @@ def measure_speed(bench: Bench, run: int, result: Measured) -> None:
     summary = last_json(child, f"candles speed (log: {log})")
     timing = json.loads(timings.read_text())
     verdict = verify_candles(bench, settings, summary)
-    result.add(timing["rate"], child, f"{timing['counted']:,} trades in "
-               f"{timing['seconds']:.2f} s, {summary['commits']} commits; {verdict}")
+    share = timing["in_consume"] / timing["seconds"] if timing["seconds"] > 0 else 0.0
+    unit = "messages" if bench.info.get("messages", len(bench.trades)) != len(bench.trades) \
+        else "trades"
+    result.add(timing["rate"], child, f"{timing['counted']:,} {unit} in "
+               f"{timing['seconds']:.2f} s ({share:.0%} of it inside consume()), "
+               f"{summary['commits']} commits; {verdict}")

@@ -20,6 +20,7 @@ from speed_layer.processor import SpeedLayer, StopRules
 @setting_option("--allowed-lateness-ms", "allowed_lateness_ms", type=int)
 @setting_option("--idle-timeout-ms", "idle_timeout_ms", type=int)
 @setting_option("--commit-interval-ms", "speed_commit_interval_ms", type=int)
+@setting_option("--backlog-commit-interval-ms", "speed_backlog_commit_interval_ms", type=int)
 @setting_option("--metrics-port", "metrics_port", type=int)
 @click.option("--live", is_flag=True, help="Also publish in-progress candles to the live topic.")
 @click.option("--exit-when-idle", "idle_exit_s", type=float, default=None,
@@ -31,7 +32,8 @@ from speed_layer.processor import SpeedLayer, StopRules
 def speed(
     kafka_bootstrap_servers: str | None, speed_instance_id: str | None,
     speed_group_id: str | None, allowed_lateness_ms: int | None, idle_timeout_ms: int | None,
-    speed_commit_interval_ms: int | None, metrics_port: int | None, live: bool,
+    speed_commit_interval_ms: int | None, speed_backlog_commit_interval_ms: int | None,
+    metrics_port: int | None, live: bool,
     idle_exit_s: float | None, max_runtime_s: float | None, summary_json: bool,
 ) -> None:
     """Consume trades, emit final candles exactly once (SIGTERM finishes the transaction)."""
@@ -39,6 +41,7 @@ def speed(
         kafka_bootstrap_servers=kafka_bootstrap_servers, speed_instance_id=speed_instance_id,
         speed_group_id=speed_group_id, allowed_lateness_ms=allowed_lateness_ms,
         idle_timeout_ms=idle_timeout_ms, speed_commit_interval_ms=speed_commit_interval_ms,
+        speed_backlog_commit_interval_ms=speed_backlog_commit_interval_ms,
         metrics_port=metrics_port,
     )
     logs.configure(settings.log_level, settings.log_format)
