@@ -1010,13 +1010,13 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t n
         PyObject *part = self->m_partition(m, NULL);
         if (part == NULL) return NULL;
         long number = PyLong_AsLong(part);
-        Py_DECREF(part);
-        if (number == -1 && PyErr_Occurred()) return NULL;
+        if (number == -1 && PyErr_Occurred()) {
+            Py_DECREF(part);
+            return NULL;
+        }
         if (!looked_up || number != last_number) {
-            PyObject *key = PyLong_FromLong(number);
-            if (key == NULL) return NULL;
-            PyObject *found = PyDict_GetItemWithError(tables, key);
-            Py_DECREF(key);
+            PyObject *found = PyDict_GetItemWithError(tables, part); /* the int is the key */
+            Py_DECREF(part);
             if (found == NULL && PyErr_Occurred()) return NULL;
             if (found != NULL && !Py_IS_TYPE(found, &WindowTableType)) {
                 PyErr_SetString(PyExc_TypeError, "tables must map partition -> WindowTable");
@@ -1025,6 +1025,8 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t n
             table = (WindowTable *)found;
             looked_up = 1;
             last_number = number;
+        } else {
+            Py_DECREF(part);
         }
         if (table == NULL) continue; /* revoked while this batch was in flight */
         PyObject *off = self->m_offset(m, NULL);

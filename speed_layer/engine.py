@@ -72,7 +72,6 @@ class PartitionEngine:
         if not intervals_us or intervals_us[0] != BASE_INTERVAL_US:
             raise ValueError("intervals must start with the 1 s base interval")
         self.larger_us = intervals_us[1:]
-        self.lateness_us = allowed_lateness_us
         self.table = WindowTable(allowed_lateness_us)  # open 1 s windows + position
         # interval_us -> (symbol, window_start_us) -> partial candle of closed 1 s windows
         self.rollups: dict[int, dict[tuple[str, int], Candle]] = {i: {} for i in self.larger_us}
@@ -103,10 +102,10 @@ class PartitionEngine:
 
     def close_due(self, closed: Closed) -> None:
         """Close what the current watermark has passed (the scanner stops for this)."""
-        watermark, table = self.table.watermark_us, self.table
-        if watermark >= table.next_close_us:
+        table = self.table
+        if table.watermark_us >= table.next_close_us:
             closed.extend(self._close_one_second())
-        if watermark >= table.next_rollup_close_us:
+        if table.watermark_us >= table.next_rollup_close_us:
             closed.extend(self._close_rollups())
 
     def advance_to(self, watermark_us: int, closed: Closed) -> None:

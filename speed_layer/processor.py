@@ -26,7 +26,7 @@ from candle_core.settings import CandlesSettings
 from candle_core.trade import Rejection
 from kafka_ops.clients import consumer_config, producer_config
 from lambda_candles.http_server import Heartbeat
-from speed_layer._hotpath import CLOSE, SLOW, Scanner, WindowTable
+from speed_layer._hotpath import CLOSE, SLOW, Scanner
 from speed_layer.changelog import restore
 from speed_layer.engine import Outcome, PartitionEngine
 from speed_layer.exceptions import SpeedLayerError
@@ -71,7 +71,6 @@ class SpeedLayer:
         self.parser = TradeParser(settings.max_future_skew_us)
         self.scanner = Scanner(Message, settings.max_future_skew_us)
         self.partitions: dict[int, PartitionRun] = {}
-        self._tables: dict[int, WindowTable] = {}  # the partitions' native tables, for scan
         self.summary = RunSummary()
         self._mirror = MetricsMirror(metrics)
         self._stopping = False
@@ -165,7 +164,8 @@ class SpeedLayer:
         at a time, in offset order, to :meth:`_process_one`; it also stops whenever the
         watermark reaches a window end, so closing happens exactly where it would per
         record."""
-        scan, tables, partitions = self.scanner.scan, self._tables, self.partitions
+        scan, partitions = self.scanner.scan, self.partitions
+        tables = {number: run.engine.table for number, run in partitions.items()}
         index, count = 0, len(messages)
         while index < count:
             index, why, number = scan(messages, index, tables, now)
@@ -180,7 +180,7 @@ class SpeedLayer:
         summary.consumed += consumed
         summary.valid += valid
         for kind, skips in skipped.items():
-            summary.skipped[kind] = summary.skipped.get(kind, 0) + skips
+            summary.skip(kind, skips)
         for run in partitions.values():
             self._emit_closed(run, now)
 
@@ -284,7 +284,6 @@ class SpeedLayer:
         for number, state in states.items():
             engine = PartitionEngine(self.settings.intervals_us, self.settings.allowed_lateness_us)
             self.partitions[number] = PartitionRun.restored(engine, state, self.clock())
-            self._tables[number] = engine.table
             position = state.position
             log.info("partition restored", extra={
                 "partition": number, "rollups": len(state.rollups),
@@ -296,7 +295,6 @@ class SpeedLayer:
             self._commit()
         for tp in partitions:
             self.partitions.pop(tp.partition, None)
-            self._tables.pop(tp.partition, None)
             self.metrics.forget_partition(tp.partition)
         log.info("partitions revoked", extra={"partitions": [tp.partition for tp in partitions]})
 

@@ -30,8 +30,8 @@ class RunSummary:
         self.dlq += 1
         self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
 
-    def skip(self, kind: str) -> None:
-        self.skipped[kind] = self.skipped.get(kind, 0) + 1
+    def skip(self, kind: str, count: int = 1) -> None:
+        self.skipped[kind] = self.skipped.get(kind, 0) + count
 
 
 class MetricsMirror:

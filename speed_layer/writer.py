@@ -63,8 +63,7 @@ class TransactionWriter:
         """Time to commit: every commit interval, or every backlog interval while the
         consumer is catching up (a commit costs two broker round trips, ~10 ms here, and a
         candle that is behind by the backlog gains nothing from a 100 ms cadence)."""
-        interval = self.backlog_interval_s if backlog else self.commit_interval_s
-        return now - self._last_commit >= interval
+        return self.seconds_until_due(now, backlog) <= 0
 
     def seconds_until_due(self, now: float, backlog: bool = False) -> float:
         """How long the loop may wait for input before the next commit is due."""

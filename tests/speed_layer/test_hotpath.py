@@ -36,16 +36,12 @@ S = 1_000_000
 INTERVALS = (S, 10 * S, 60 * S)
 
 
-def python_verdict(value: bytes, kafka_ts_us: int) -> Trade | Rejection:
-    return PARSER.parse(value, kafka_ts_us)
-
-
 def assert_agrees(value: bytes, kafka_ts_us: int = KAFKA_TS_US) -> bool:
     """The native parse is None or exactly Python's trade; True when it was native."""
     native = SCANNER.parse(value, kafka_ts_us)
     if native is None:
         return False
-    expected = python_verdict(value, kafka_ts_us)
+    expected = PARSER.parse(value, kafka_ts_us)
     assert isinstance(expected, Trade), (value, expected)
     assert Trade(*native) == expected, value
     assert [type(x) for x in native] == [type(x) for x in expected], value
