@@ -1,9 +1,10 @@
 """``candles replay FILE``: produce a file of trades into the trades topic.
 
-Formats: project NDJSON or Parquet, typed trades Parquet, Kibot tick files, Binance trade
-CSVs (see ``sources.formats``). Messages keep their arrival time as Kafka timestamp; the
-producer is idempotent. Ctrl-C or SIGTERM stops between messages, flushes and prints the
-summary (a second Ctrl-C aborts at once).
+Formats: project NDJSON or Parquet, typed trades Parquet, Kibot tick files, Binance trades
+and aggTrades (csv or the published zip), any venue's CSV mapped with ``--columns`` (see
+``sources.formats``); ``--assign-ids`` numbers a tape without trade ids. Messages keep
+their arrival time as Kafka timestamp; the producer is idempotent. Ctrl-C or SIGTERM stops
+between messages, flushes and prints the summary (a second Ctrl-C aborts at once).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from kafka_ops.clients import producer_config
 from lambda_candles.options import pace_options, setting_option, settings_from
 from sources.exceptions import DeliveryError, SourceOptionError
 from sources.formats import FileFormat, open_records
+from sources.formats.csv_columns import parse_columns
+from sources.formats.csv_times import TsUnit
+from sources.formats.read_options import ReadOptions
 from sources.loop import LoopPlan, plan_loop
 from sources.pacing import Pace, Pacer
 from sources.producer import KafkaSink
@@ -52,13 +56,29 @@ def passes_from(loop: bool, passes: int | None) -> int | None:
     return None if loop else 1
 
 
+def read_options(assign_ids: bool, columns: str | None, ts_unit: str | None) -> ReadOptions:
+    """The reader flags as one :class:`ReadOptions` (``--columns`` parsed and checked)."""
+    return ReadOptions(assign_ids, parse_columns(columns) if columns else None,
+                       TsUnit(ts_unit) if ts_unit else None)
+
+
 @click.command("replay")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "file_format", type=click.Choice([f.value for f in FileFormat]),
               default=None, help="Input format; default: detected from the extension, "
               "then from the first line.")
-@click.option("--symbol", default=None, help="Symbol of a Kibot (default: file name before "
-              "'_') or Binance file (required there: Binance CSVs carry no symbol).")
+@click.option("--symbol", default=None, help="Symbol of a file that has none: Kibot (default: "
+              "file name before '_'), Binance (default: from a published name such as "
+              "BTCUSDT-aggTrades-2024-08-09.zip), single-symbol CSV.")
+@click.option("--assign-ids", is_flag=True, help="Number the trades of a tape without trade "
+              "ids (NDJSON, Parquet, CSV): id = UTC date YYYYMMDD x 10^10 + line, stable "
+              "across runs (docs/sources.md).")
+@click.option("--columns", default=None, help="--format csv: the column of each field, "
+              "symbol=COL,trade_id=COL,ts=COL,price=COL,size=COL[,side=COL]; COL is a header "
+              "name or a 1-based number.")
+@click.option("--ts-unit", type=click.Choice([unit.value for unit in TsUnit]), default=None,
+              help="--format csv: event times in s, ms, us, ns since the epoch, or iso "
+              "(ISO 8601 with a UTC offset).")
 @pace_options
 @click.option("--loop", is_flag=True, help="Replay forever; each pass is shifted in time, "
               "trade ids and price so the stream never repeats (stop with Ctrl-C).")
@@ -67,17 +87,19 @@ def passes_from(loop: bool, passes: int | None) -> int | None:
 @setting_option("--bootstrap-servers", "kafka_bootstrap_servers")
 @setting_option("--topic", "topic_trades")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
-def replay(file: Path, file_format: str | None, symbol: str | None, rate: str, realtime: bool,
+def replay(file: Path, file_format: str | None, symbol: str | None, assign_ids: bool,
+           columns: str | None, ts_unit: str | None, rate: str, realtime: bool,
            speed: float | None, max_rate: float | None, loop: bool, passes: int | None,
            quiet: bool, **flags: str | None) -> None:
     """Produce FILE into the trades topic (key = symbol, timestamp = arrival time)."""
     settings = settings_from(**flags)
     chosen = FileFormat(file_format) if file_format else None
+    options = read_options(assign_ids, columns, ts_unit)
     pace = pace_from(rate, realtime, speed, max_rate)
     rounds = passes_from(loop, passes)
 
     def source() -> Iterable[Record]:
-        return open_records(file, chosen, symbol)
+        return open_records(file, chosen, symbol, options)
 
     next(iter(source()), None)  # a bad file or flag fails here, before any broker work
     plan: LoopPlan | None = plan_loop(source()) if rounds != 1 else None

@@ -5,7 +5,8 @@ value's ``recv_ts`` if it is a plausible epoch-µs integer, else its ``ts``, els
 previous record's (records before the first stamped one take that one's). So an exact
 duplicate, byte for byte its original, carries its original's ``recv_ts`` (use project
 Parquet to keep each message's own timestamp). Only the line
-ending (``\\n`` or ``\\r\\n``) is removed; blank lines are skipped.
+ending (``\\n`` or ``\\r\\n``) is removed; blank lines are skipped. With ``assign_ids``,
+each object without a ``trade_id`` gets one from its line (``sources.trade_ids``).
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from pathlib import Path
 
 from sources.exceptions import SourceFormatError
 from sources.records import Record, probe
+from sources.trade_ids import with_assigned_id
 
 
-def read_ndjson(path: Path) -> Iterator[Record]:
+def read_ndjson(path: Path, assign_ids: bool = False) -> Iterator[Record]:
     """The records of a project NDJSON file, in file order."""
     previous_us: int | None = None
     waiting: list[tuple[bytes, bytes]] = []  # unstamped records before the first stamp
     with path.open("rb") as lines:
-        for line in lines:
+        for number, line in enumerate(lines, 1):
             value = line.rstrip(b"\n").removesuffix(b"\r")
             if not value.strip():
                 continue
+            if assign_ids:
+                value = with_assigned_id(value, number, path)
             key, stamp_us = probe(value)
             if stamp_us is None and previous_us is None:
                 waiting.append((key, value))

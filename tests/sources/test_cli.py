@@ -123,8 +123,37 @@ def test_passes() -> None:
     assert passes_from(True, 3) == 3
 
 
-def test_replay_binance_without_symbol_fails_before_any_broker_work() -> None:
-    result = _run(replay, [str(FIXTURES / "BTCUSDT-trades-2024-01-01.csv"),
-                           "--bootstrap-servers", "127.0.0.1:1"])
+def test_replay_binance_without_symbol_fails_before_any_broker_work(tmp_path: Path) -> None:
+    unnamed = tmp_path / "trades.csv"  # not a published name: it gives no symbol
+    unnamed.write_bytes((FIXTURES / "BTCUSDT-trades-2024-01-01.csv").read_bytes())
+    result = _run(replay, [str(unnamed), "--bootstrap-servers", "127.0.0.1:1"])
     assert isinstance(result.exception, SourceOptionError)
     assert "--symbol" in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--format", "csv", "--ts-unit", "s"], "--columns"),  # csv without columns
+        (["--columns", "ts=1,price=2,size=3", "--symbol", "X"], "--ts-unit"),  # csv: no unit
+        (["--columns", "ts=1,price=2", "--ts-unit", "s"], "--columns"),  # size not mapped
+        (["--columns", "ts=1,price=2,size=3", "--ts-unit", "s"], "--symbol"),  # no symbol
+        (["--columns", "ts=1,price=2,size=3", "--ts-unit", "s", "--symbol", "X"],
+         "--columns"),  # no trade_id and no --assign-ids
+        (["--format", "binance", "--symbol", "X", "--assign-ids"], "--assign-ids"),
+        (["--format", "binance", "--symbol", "X", "--ts-unit", "ms"], "--columns/--ts-unit"),
+    ],
+)
+def test_replay_bad_reader_flags_fail_before_any_broker_work(
+        tmp_path: Path, args: list[str], option: str) -> None:
+    path = tmp_path / "ticks.csv"
+    path.write_text("1723161600,60950.2,0.5\n")
+    result = _run(replay, [str(path), *args, "--bootstrap-servers", "127.0.0.1:1"])
+    assert isinstance(result.exception, SourceOptionError), result.output
+    assert result.exception.option == option
+
+
+def test_replay_help_lists_the_reader_flags() -> None:
+    output = " ".join(_run(replay, ["--help"]).output.split())
+    for flag in ("--assign-ids", "--columns", "--ts-unit", "csv", "binance"):
+        assert flag in output

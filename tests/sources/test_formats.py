@@ -94,16 +94,19 @@ def test_binance_us_file_with_header() -> None:
     assert [t.trade_id for t in trades] == list(range(2_211_883_901, 2_211_883_913))
 
 
-def test_binance_needs_a_symbol() -> None:
+def test_binance_needs_a_symbol_when_the_name_gives_none(tmp_path: Path) -> None:
+    unnamed = tmp_path / "trades.csv"
+    shutil.copy(BINANCE_MS, unnamed)
     with pytest.raises(SourceOptionError, match="--symbol"):
-        open_records(BINANCE_MS)
+        open_records(unnamed)
+    assert {t.symbol for t in _trades(list(open_records(BINANCE_MS)))} == {"BTCUSDT"}
 
 
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
         ("1,42283.58,0.1,4228.358,1704067200014\n", "expected 6 or 7"),
-        ("1,42283.58,0.1,4228.358,17040672000x4,True,True\n", "must be non-negative int"),
+        ("1,42283.58,0.1,4228.358,17040672000x4,True,True\n", "must be a non-negative int"),
         ("1,42283.58,0.1,4228.358,1704067200014,maybe,True\n", "is_buyer_maker"),
         ("1,42283.580000001,0.1,4228.358,1704067200014,True,True\n", "price"),
     ],
