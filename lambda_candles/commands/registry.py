@@ -22,6 +22,7 @@ _COMMANDS = {
     "compact": "compact",
     "profile": "profile",
     "reconcile": "reconcile",
+    "klines": "klines",
     "warehouse": "warehouse",
     "load": "load",
     "nightly": "nightly",
