@@ -1,20 +1,26 @@
-"""The contract's candle arithmetic as Polars expressions (held to ``candle_core`` by a
-parity test, bit for bit).
+"""The contract's candle arithmetic as Polars expressions over one symbol's trades (held
+to ``candle_core`` by a parity test, bit for bit).
 
 - window: ``ts_us - ts_us % interval_us`` (:func:`candle_core.windows.window_start`);
-- open/close: the price of the trade with the smallest/largest ``(ts_us, trade_id)``,
-  picked with ``min_by``/``max_by`` on a struct (compared field by field);
+- open/close: the price of the trade with the smallest/largest ``(ts_us, trade_id)``.
+  Trades are put in that order first (usually they already are: the archive writes each
+  file sorted, and a check costs one pass), so open and close are simply the first and
+  last trade of each window, and the windows are contiguous runs;
 - volume and notional (``sum(price * size)``) as exact Int128 sums;
 - VWAP: ``q, r = divmod(notional, volume); q + (2r >= volume)``
   (:func:`candle_core.fixed_point.round_half_up_div`);
 - a larger interval is a rollup of 1 s candles that merges exactly like
   :func:`candle_core.candle.merge`.
 
-No ``group_by_dynamic`` (DESIGN.md section 7): a plain ``group_by`` on the window column.
+A *partial* frame holds ``window_start_us`` and the sums and extremes of a window
+(:data:`PARTIAL`); :func:`finish` adds the symbol, the interval, the end and the VWAP.
+No ``group_by_dynamic``: a plain ``group_by`` on the window column, whose defaults cannot
+change under us.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from candle_core.windows import BASE_INTERVAL_US
@@ -22,14 +28,73 @@ from candle_core.windows import BASE_INTERVAL_US
 I128 = pl.Int128
 FIRST_KEY = pl.struct("first_ts_us", "first_trade_id")
 LAST_KEY = pl.struct("last_ts_us", "last_trade_id")
+PARTIAL = ("window_start_us", "open", "high", "low", "close", "volume", "notional",
+           "trade_count", "first_ts_us", "last_ts_us", "first_trade_id", "last_trade_id")
 COLUMNS = ("symbol", "interval_us", "window_start_us", "window_end_us", "open", "high", "low",
            "close", "volume", "notional", "vwap", "trade_count", "first_ts_us", "last_ts_us",
            "first_trade_id", "last_trade_id")
+TRADE_COLUMNS = ("trade_id", "ts_us", "price", "size")
 
 
 def window(column: str, interval_us: int) -> pl.Expr:
     """Start of the epoch-aligned window holding ``column`` (floor, as in the contract)."""
     return pl.col(column) - pl.col(column) % interval_us
+
+
+def in_event_order(trades: pl.DataFrame) -> pl.DataFrame:
+    """``trades`` sorted by ``(ts_us, trade_id)``; returned as is when already sorted."""
+    ts, ids = trades["ts_us"].to_numpy(), trades["trade_id"].to_numpy()
+    if not bool(np.all(ts[1:] >= ts[:-1])):
+        return trades.sort("ts_us", "trade_id")
+    tied = ts[1:] == ts[:-1]
+    if tied.any() and not bool(np.all(ids[1:][tied] > ids[:-1][tied])):
+        return trades.sort("ts_us", "trade_id")
+    return trades
+
+
+def one_second(trades: pl.DataFrame) -> pl.DataFrame:
+    """Partial 1 s candles, by window, from deduplicated trades of one symbol."""
+    ordered = in_event_order(trades.select(TRADE_COLUMNS))
+    price, size = pl.col("price"), pl.col("size")
+    start = window("ts_us", BASE_INTERVAL_US).set_sorted().alias("window_start_us")
+    return ordered.group_by(start, maintain_order=True).agg(
+        open=price.first(), high=price.max(), low=price.min(), close=price.last(),
+        volume=size.cast(I128).sum(), notional=(price.cast(I128) * size.cast(I128)).sum(),
+        trade_count=pl.len().cast(pl.Int64),
+        first_ts_us=pl.col("ts_us").first(), last_ts_us=pl.col("ts_us").last(),
+        first_trade_id=pl.col("trade_id").first(), last_trade_id=pl.col("trade_id").last(),
+    )
+
+
+def merged(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Partial 1 s candles of several batches as one frame, by window: windows that two
+    batches share (a window's trades in files of two batches) are merged."""
+    frame = pl.concat(parts) if len(parts) > 1 else parts[0]
+    starts = frame["window_start_us"].to_numpy()
+    if bool(np.all(starts[1:] > starts[:-1])):
+        return frame
+    return rollup(frame, BASE_INTERVAL_US, ordered=False)
+
+
+def rollup(partial: pl.DataFrame, interval_us: int, ordered: bool = True) -> pl.DataFrame:
+    """Partial candles of ``interval_us`` (a multiple of the input's) merged from smaller
+    ones. ``ordered``: the input's windows are distinct and ascending, so a larger
+    window's first and last pieces are its first and last rows."""
+    start = window("window_start_us", interval_us)
+    if ordered:
+        first_of, last_of = (lambda c: pl.col(c).first()), (lambda c: pl.col(c).last())
+        grouped = partial.group_by(start.set_sorted(), maintain_order=True)
+    else:
+        first_of, last_of = (lambda c: pl.col(c).min_by(FIRST_KEY)), (
+            lambda c: pl.col(c).max_by(LAST_KEY))
+        grouped = partial.sort("window_start_us").group_by(start, maintain_order=True)
+    return grouped.agg(
+        open=first_of("open"), high=pl.col("high").max(), low=pl.col("low").min(),
+        close=last_of("close"), volume=pl.col("volume").sum(),
+        notional=pl.col("notional").sum(), trade_count=pl.col("trade_count").sum(),
+        first_ts_us=pl.col("first_ts_us").min(), last_ts_us=pl.col("last_ts_us").max(),
+        first_trade_id=first_of("first_trade_id"), last_trade_id=last_of("last_trade_id"),
+    )
 
 
 def vwap() -> pl.Expr:
@@ -39,52 +104,17 @@ def vwap() -> pl.Expr:
     return (quotient + (remainder * pl.lit(2, I128) >= volume).cast(I128)).cast(pl.Int64)
 
 
-def finish(frame: pl.LazyFrame, interval_us: int) -> pl.LazyFrame:
-    """Add ``interval_us``, ``window_end_us`` and ``vwap``; order columns like a Candle."""
-    return frame.with_columns(
-        interval_us=pl.lit(interval_us, pl.Int64),
-        window_end_us=pl.col("window_start_us") + interval_us,
-        vwap=vwap(),
+def finish(partial: pl.DataFrame, interval_us: int, symbol: str) -> pl.DataFrame:
+    """Complete candles (columns :data:`COLUMNS`) from a partial frame."""
+    return partial.with_columns(
+        symbol=pl.lit(symbol, pl.String), interval_us=pl.lit(interval_us, pl.Int64),
+        window_end_us=pl.col("window_start_us") + interval_us, vwap=vwap(),
     ).select(COLUMNS)
 
 
-def one_second(trades: pl.LazyFrame) -> pl.LazyFrame:
-    """1 s candles from valid, deduplicated trades (fixed-point Int64 price and size)."""
-    key = pl.struct("ts_us", "trade_id")
-    price = pl.col("price")
-    candles = trades.group_by("symbol", window_start_us=window("ts_us", BASE_INTERVAL_US)).agg(
-        open=price.min_by(key), high=price.max(), low=price.min(), close=price.max_by(key),
-        volume=pl.col("size").cast(I128).sum(),
-        notional=(price.cast(I128) * pl.col("size").cast(I128)).sum(),
-        trade_count=pl.len().cast(pl.Int64),
-        first_ts_us=pl.col("ts_us").min(), last_ts_us=pl.col("ts_us").max(),
-        first_trade_id=pl.col("trade_id").min_by(key),
-        last_trade_id=pl.col("trade_id").max_by(key),
-    )
-    return finish(candles, BASE_INTERVAL_US)
-
-
-def rollup(candles: pl.LazyFrame, interval_us: int) -> pl.LazyFrame:
-    """Candles of ``interval_us`` (a multiple of the input's) merged from smaller ones."""
-    rolled = candles.group_by("symbol", window_start_us=window("window_start_us", interval_us)
-                              ).agg(
-        open=pl.col("open").min_by(FIRST_KEY), high=pl.col("high").max(),
-        low=pl.col("low").min(), close=pl.col("close").max_by(LAST_KEY),
-        volume=pl.col("volume").sum(), notional=pl.col("notional").sum(),
-        trade_count=pl.col("trade_count").sum(),
-        first_ts_us=pl.col("first_ts_us").min(), last_ts_us=pl.col("last_ts_us").max(),
-        first_trade_id=pl.col("first_trade_id").min_by(FIRST_KEY),
-        last_trade_id=pl.col("last_trade_id").max_by(LAST_KEY),
-    )
-    return finish(rolled, interval_us)
-
-
-def every_interval(trades: pl.LazyFrame, intervals_us: tuple[int, ...]
+def every_interval(base: pl.DataFrame, intervals_us: tuple[int, ...], symbol: str
                    ) -> dict[int, pl.DataFrame]:
-    """1 s candles with the streaming engine, then each larger interval rolled up from them."""
-    base = one_second(trades).collect(engine="streaming")
-    frames = {BASE_INTERVAL_US: base}
-    for interval_us in intervals_us:
-        if interval_us != BASE_INTERVAL_US:
-            frames[interval_us] = rollup(base.lazy(), interval_us).collect()
-    return frames
+    """Each interval's candles of one symbol from its (merged) partial 1 s candles."""
+    return {interval_us: finish(base if interval_us == BASE_INTERVAL_US
+                                else rollup(base, interval_us), interval_us, symbol)
+            for interval_us in intervals_us}

@@ -26,3 +26,13 @@ class BadDateError(BatchLayerError, TerminalError):
     def __init__(self, value: str) -> None:
         self.value = value
         super().__init__(f"--date {value!r}: expected a UTC date as YYYY-MM-DD")
+
+
+class BadShardError(BatchLayerError, TerminalError):
+    """A ``--shard`` that is not ``I/N`` with ``0 <= I < N``."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        super().__init__(f"--shard {value!r}: expected I/N with 0 <= I < N, e.g. 0/4 for "
+                         "the first of four shards (indexes count from 0, like a "
+                         "Kubernetes Indexed Job's completion index)")

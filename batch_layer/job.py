@@ -1,49 +1,73 @@
 """``candles batch`` for one date: master dataset -> exact candles of every interval.
 
-Reads only the date's (and the asked symbols') files, applies the contract's dedup, folds
-1 s candles with the streaming engine, rolls them up, and writes one file per interval and
-symbol to ``candles/source=batch/interval=<label>/date=<date>/<SYMBOL>.parquet``.
+Symbol by symbol (only the shard's, with ``--shard I/N``), batch by batch
+(:mod:`batch_layer.symbol`): read once, drop duplicates, fold 1 s candles; then the
+symbol's larger intervals are rolled up and everything is written:
+
+    candles/source=batch/interval=<label>/date=<date>/<SYMBOL>.parquet   one per interval
+    duplicates/date=<date>/<SYMBOL>.parquet                              the dropped trades
+
 Validation happened when the archive parsed each record (the master dataset holds valid
 trades only); rows are never re-validated differently here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
 
-from batch_layer.candles import every_interval
-from batch_layer.dedup import ROW_ID
-from batch_layer.duplicates import find_duplicates
+from batch_layer.candles import TRADE_COLUMNS, every_interval, merged, one_second
 from batch_layer.exceptions import BatchIntervalError
-from batch_layer.output import to_table
-from batch_layer.source import date_files, parse_date, scan
+from batch_layer.output import dropped_table, encode_table, to_table
+from batch_layer.shards import ALL, Shard
+from batch_layer.source import date_symbols, parse_date
+from batch_layer.symbol import SymbolFiles, deduplicated, no_losers, symbol_files
 from candle_core.settings import CandlesSettings
-from candle_core.windows import BASE_INTERVAL_US, interval_label
+from candle_core.windows import interval_label
 from storage.exceptions import DatasetNotFoundError
-from storage.layout import US_PER_DAY, candles_dir, trades_dir
-from storage.parquet_io import encode
+from storage.layout import US_PER_DAY, candles_dir, duplicates_dir, trades_dir
 from storage.store import Store
 
 BATCH_SOURCE = "batch"
+STAGES = ("read_dedup", "fold", "write")
 Progress = Callable[[str], None]
 
 
 @dataclass
 class BatchSummary:
-    """What one batch run read and wrote."""
+    """What one batch run read and wrote, and where its time went (``stages``)."""
 
     date: str
     symbols: list[str]
+    shard: str = str(ALL)
     trades_used: int = 0
     duplicates: int = 0
     conflicts: int = 0
     candles: dict[str, int] = field(default_factory=dict)
     files: int = 0
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    @contextlib.contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[stage] += time.perf_counter() - began
+
+
+@dataclass(frozen=True)
+class SymbolCandles:
+    """One symbol's candles of every interval, and the trades dedup dropped."""
+
+    symbol: str
+    frames: dict[int, pl.DataFrame]
+    dropped: pl.DataFrame
 
 
 def check_intervals(intervals_us: tuple[int, ...]) -> None:
@@ -52,41 +76,67 @@ def check_intervals(intervals_us: tuple[int, ...]) -> None:
             raise BatchIntervalError(interval_label(interval_us))
 
 
-def candles_of_date(store: Store, settings: CandlesSettings, date: str,
-                    symbols: list[str] | None = None, progress: Progress | None = None
-                    ) -> tuple[dict[int, pl.DataFrame], BatchSummary]:
-    """Every interval's candles for ``date`` (computed, not written)."""
-    check_intervals(settings.intervals_us)
-    files = date_files(store, parse_date(date).isoformat(), symbols)
-    if not files.by_symbol:
-        raise DatasetNotFoundError(f"{store.root_uri}/{trades_dir(date)}", "no trades for "
-                                   f"symbols {symbols or 'any'}; check --date and the root")
-    summary = BatchSummary(date, sorted(files.by_symbol))
-    dedup = find_duplicates(store, files, settings.batch_dedup_bucket_rows, progress=progress)
-    summary.duplicates, summary.conflicts = dedup.duplicates, dedup.conflicts
-    trades = scan(store, files.uris)
-    if dedup.losers.height:
-        trades = trades.join(dedup.losers.lazy(), on=list(ROW_ID), how="anti")
-    frames = every_interval(trades, settings.intervals_us)
-    summary.trades_used = int(frames[BASE_INTERVAL_US]["trade_count"].sum())
-    if progress is not None:
-        progress(f"folded {summary.trades_used:,} trades into 1s candles")
-    return frames, summary
-
-
 def run_batch(store: Store, settings: CandlesSettings, date: str,
-              symbols: list[str] | None = None, progress: Progress | None = None
-              ) -> BatchSummary:
-    """Compute and write every interval's candles for ``date``."""
+              symbols: list[str] | None = None, shard: Shard = ALL,
+              progress: Progress | None = None) -> BatchSummary:
+    """Compute and write every interval's candles of ``date`` for the shard's symbols."""
     began = time.perf_counter()
-    frames, summary = candles_of_date(store, settings, date, symbols, progress)
-    for interval_us, frame in frames.items():
-        label = interval_label(interval_us)
-        summary.candles[label] = frame.height
-        for part in frame.partition_by("symbol"):
-            symbol = part["symbol"][0]
-            store.write_bytes(f"{candles_dir(BATCH_SOURCE, label, date)}/{symbol}.parquet",
-                              encode(to_table(part), sealed=True))
-            summary.files += 1
+    check_intervals(settings.intervals_us)
+    date = parse_date(date).isoformat()
+    chosen = _symbols(store, date, symbols)
+    summary = BatchSummary(date, [s for s in chosen if shard.holds(s)], str(shard))
+    for files in symbol_files(store, date, summary.symbols):
+        computed = candles_of_symbol(store, settings, files, summary)
+        with summary.timing("write"):
+            write_symbol(store, date, computed, summary)
+        if progress is not None:
+            progress(f"{files.symbol}: {summary.trades_used:,} trades so far")
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _symbols(store: Store, date: str, symbols: list[str] | None) -> list[str]:
+    present = date_symbols(store, date)
+    chosen = present if symbols is None else [s for s in present if s in set(symbols)]
+    if not chosen:
+        raise DatasetNotFoundError(f"{store.root_uri}/{trades_dir(date)}", "no trades for "
+                                   f"symbols {symbols or 'any'}; check --date and the root")
+    return sorted(chosen)
+
+
+def candles_of_symbol(store: Store, settings: CandlesSettings, files: SymbolFiles,
+                      summary: BatchSummary) -> SymbolCandles:
+    """One symbol's candles (computed, not written); counts go to ``summary``."""
+    parts, dropped = [], []
+    batches = deduplicated(store, files, settings.batch_dedup_bucket_rows, TRADE_COLUMNS)
+    while True:
+        with summary.timing("read_dedup"):
+            batch = next(batches, None)
+        if batch is None:
+            break
+        with summary.timing("fold"):
+            if batch.trades.height:
+                parts.append(one_second(batch.trades))
+        dropped.append(batch.dropped)
+        summary.trades_used += batch.trades.height
+    lost = pl.concat(dropped) if dropped else no_losers()
+    summary.conflicts += int(lost["conflict"].sum())
+    summary.duplicates += lost.height - int(lost["conflict"].sum())
+    with summary.timing("fold"):
+        frames = every_interval(merged(parts), settings.intervals_us, files.symbol) \
+            if parts else {}
+    return SymbolCandles(files.symbol, frames, lost)
+
+
+def write_symbol(store: Store, date: str, computed: SymbolCandles,
+                 summary: BatchSummary) -> None:
+    """The symbol's file of each interval, and its dropped trades (even when none)."""
+    for interval_us, frame in computed.frames.items():
+        label = interval_label(interval_us)
+        summary.candles[label] = summary.candles.get(label, 0) + frame.height
+        store.write_bytes(f"{candles_dir(BATCH_SOURCE, label, date)}/{computed.symbol}"
+                          ".parquet", encode_table(to_table(frame)))
+        summary.files += 1
+    store.write_bytes(f"{duplicates_dir(date)}/{computed.symbol}.parquet",
+                      encode_table(dropped_table(computed.dropped, computed.symbol)))
+    summary.files += 1

@@ -18,15 +18,15 @@ from typing import Any
 
 import polars as pl
 
-from batch_layer.dedup import ROW_ID
-from batch_layer.duplicates import find_duplicates
-from batch_layer.source import date_files, parse_date, scan
+from batch_layer.source import date_files, parse_date
+from batch_layer.symbol import deduplicated, symbol_files
 from candle_core.settings import CandlesSettings
 from storage.exceptions import DatasetNotFoundError
 from storage.layout import live_files, trades_dir
 from storage.store import Store
 
 QUANTILES = (0.5, 0.9, 0.99)
+PROFILED = ("ts_us", "trade_id", "price", "kafka_timestamp_ms")
 
 
 @dataclass(frozen=True)
@@ -42,19 +42,21 @@ def profile_date(store: Store, settings: CandlesSettings, date: str,
                  ) -> dict[str, Any]:
     """The profile of ``date`` as a JSON-ready dict."""
     options = options or ProfileOptions()
-    files = date_files(store, parse_date(date).isoformat(), symbols)
+    date = parse_date(date).isoformat()
+    files = date_files(store, date, symbols)
     if not files.by_symbol:
         raise DatasetNotFoundError(f"{store.root_uri}/{trades_dir(date)}",
                                    "no trades to profile; check --date and the root")
-    dedup = find_duplicates(store, files, settings.batch_dedup_bucket_rows)
-    report: dict[str, Any] = {"date": date, "duplicates": dedup.duplicates,
-                              "conflicts": dedup.conflicts,
+    report: dict[str, Any] = {"date": date, "duplicates": 0, "conflicts": 0,
                               "invalid": invalid_counts(store, date), "symbols": {}}
-    for symbol, uris in sorted(files.by_symbol.items()):
-        trades = scan(store, uris).join(dedup.losers.lazy(), on=list(ROW_ID), how="anti")
-        frame = trades.select("ts_us", "trade_id", "price", "kafka_timestamp_ms").sort(
-            "ts_us", "trade_id").collect(engine="streaming")
-        report["symbols"][symbol] = {
+    for symbol_of_date in symbol_files(store, date, sorted(files.by_symbol)):
+        batches = list(deduplicated(store, symbol_of_date, settings.batch_dedup_bucket_rows,
+                                    PROFILED))
+        conflicts = sum(int(b.dropped["conflict"].sum()) for b in batches)
+        report["conflicts"] += conflicts
+        report["duplicates"] += sum(b.dropped.height for b in batches) - conflicts
+        frame = pl.concat([b.trades for b in batches]).sort("ts_us", "trade_id")
+        report["symbols"][symbol_of_date.symbol] = {
             "trades": frame.height, "gaps": gaps(frame, options.gap_thresholds_ms),
             "outliers": outliers(frame, options),
             "lateness": lateness(frame, settings.allowed_lateness_us)}

@@ -1,21 +1,33 @@
-"""Benchmark: ``candles batch`` (Polars) vs the same 1 s candles in DuckDB SQL.
+"""Benchmark: ``candles batch`` (Polars) vs the same 1 s candles in two DuckDB queries.
 
 Generates a day of trades (default 20M, 8 symbols, with 0.1% exact duplicates and 0.02%
-conflicts) directly in the master-dataset layout, then for each scale runs, each in its own
-process so peak RSS is its own: ``candles batch --intervals 1s`` and an equivalent DuckDB
-query (dedup by lowest offset: the ids seen twice, then ``row_number`` among their copies
-only, which was 2-4x faster here than ``qualify row_number()`` over every trade;
-``arg_min/arg_max`` on ``(ts_us, trade_id)``, HUGEINT sums, round-half-up VWAP). Checks
-both give identical candles; prints trades/s, the ratio and peak RSS. ``--scales 1,10``
-repeats at 10x the trades to show memory stays flat.
+conflicts) directly in the master-dataset layout, then for each scale and repeat runs,
+each in its own process so peak RSS is its own:
+
+- ``candles batch --intervals 1s`` and ``candles batch`` with all five intervals (the job's
+  own seconds, and the share of them spent writing);
+- DuckDB, *window* query: dedup by lowest offset with ``row_number()`` among the copies
+  of the ids seen twice; ``arg_min/arg_max`` on the struct ``(ts_us, trade_id)``;
+- DuckDB, *join* query: the ids seen twice with their ``min(kafka_offset)``, every trade
+  left-joined to that small set and kept when its id is not in it or its offset is the
+  minimum; ``arg_min/arg_max`` on one HUGEINT key ``ts_us * 2^63 + trade_id``.
+
+Both queries use HUGEINT sums and round-half-up VWAP. Every run checks that all three
+give identical candles (exact text, decimals as unscaled integers). Ratios are taken
+within a run; medians over the repeats. Above ``--duckdb-max-trades`` only Polars runs
+(DuckDB would not fit in memory), to show that its memory stays flat.
 
     .venv/bin/python bench/batch_layer.py --trades 20000000 --scales 1,10 --workdir /tmp/b
+
+``--s3`` instead times ``candles batch`` reading the same day from the S3 server the tests
+use (moto, in this process) against the local disk, alternating, in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -30,7 +42,7 @@ import pyarrow.parquet as pq
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench.common import run_child
+from bench.common import load_average, run_child
 from candle_core.fixed_point import PRICE_SCALE
 from storage.arrow_fixed import decimal_column
 from storage.layout import US_PER_HOUR, ChunkName, trades_dir
@@ -38,6 +50,7 @@ from storage.schemas import ARCHIVE_TRADE_SCHEMA
 
 DATE, DAY0_US = "2026-01-01", 1_767_225_600_000_000
 SYMBOLS = ("AAPL", "MSFT", "BTCUSDT", "ETHUSDT", "SOLUSDT", "SHIBUSDT", "BRK.A", "EURUSD")
+DUCKDB_QUERIES = ("window", "join")
 
 
 def generate(root: Path, trades: int, seed: int = 1) -> None:
@@ -83,30 +96,33 @@ def write_hour(root: Path, symbol: str, s: int, hour: int, ts: np.ndarray, ids: 
     pq.write_table(table, directory / name, compression="zstd", row_group_size=256 * 1024)
 
 
-def measured(command: list[str]) -> tuple[float, int, str]:
+def measured(command: list[str], env: dict[str, str] | None = None
+             ) -> tuple[float, int, str]:
     """Run ``command``; return wall seconds, its own peak RSS in bytes (``VmHWM``), stdout."""
-    result = run_child(command, timeout_s=1800.0)
+    result = run_child(command, env=env, timeout_s=3600.0)
     if result.returncode:
         raise SystemExit(f"{command[:4]} failed with status {result.returncode}")
     return result.seconds, result.peak_rss_bytes, result.stdout
 
 
-def run_polars(root: Path) -> tuple[float, int, pl.DataFrame]:
-    cli = [sys.executable, "-m", "lambda_candles", "batch", "--date", DATE, "--root",
-           str(root), "--intervals", "1s", "--json"]
-    _, rss, out = measured(cli)
-    seconds = json.loads(out)["seconds"]
+def run_polars(root: str, intervals: str, env: dict[str, str] | None = None
+               ) -> dict[str, Any]:
+    """``candles batch`` in a child: its summary (``seconds``, ``stages``) and peak RSS."""
+    cli = [sys.executable, "-m", "lambda_candles", "batch", "--date", DATE, "--root", root,
+           "--intervals", intervals, "--json"]
+    _, rss, out = measured(cli, env)
+    summary: dict[str, Any] = json.loads(out)
+    return summary | {"rss_mb": rss / 2**20}
+
+
+def polars_candles(root: Path) -> pl.DataFrame:
     files = sorted((root / f"candles/source=batch/interval=1s/date={DATE}").glob("*.parquet"))
-    frame = pl.read_parquet(files).select(pl.all().exclude("interval"))
-    return seconds, rss, frame
+    return pl.read_parquet(files).select(pl.all().exclude("interval"))
 
 
-DUCKDB_QUERY = """
-with t as (
-  select symbol, trade_id, ts_us, (price::DECIMAL(38, 8) * 100000000)::BIGINT as p,
-         (size * 100000000)::BIGINT as s, kafka_partition, kafka_offset
-  from read_parquet({files})
-), dups as (
+DEDUP = {
+    "window": """
+dups as (
   select symbol, trade_id from t group by all having count(*) > 1
 ), losers as (
   select kafka_partition, kafka_offset from (
@@ -115,14 +131,33 @@ with t as (
     from t semi join dups using (symbol, trade_id)) where rn > 1
 ), trades as (
   select * from t anti join losers using (kafka_partition, kafka_offset)
-), candles as (
+)""",
+    # min(kafka_offset) alone decides: the bench keys each symbol to one partition, so
+    # two copies never share an offset (the contract's tie-break on the partition).
+    "join": """
+repeated as (
+  select symbol, trade_id, min(kafka_offset) as first_offset
+  from t group by symbol, trade_id having count(*) > 1
+), trades as (
+  select t.* from t left join repeated using (symbol, trade_id)
+  where repeated.first_offset is null or t.kafka_offset = repeated.first_offset
+)""",
+}
+ORDER_KEY = {"window": "(ts_us, trade_id)",
+             "join": "ts_us::HUGEINT * 9223372036854775808 + trade_id"}
+DUCKDB_QUERY = """
+with t as (
+  select symbol, trade_id, ts_us, (price::DECIMAL(38, 8) * 100000000)::BIGINT as p,
+         (size * 100000000)::BIGINT as s, kafka_partition, kafka_offset
+  from read_parquet({files})
+), {dedup}, candles as (
   select symbol, ts_us - ts_us % 1000000 as window_start_us,
-         arg_min(p, (ts_us, trade_id)) as open, max(p) as high, min(p) as low,
-         arg_max(p, (ts_us, trade_id)) as close, sum(s::HUGEINT) as volume,
+         arg_min(p, {key}) as open, max(p) as high, min(p) as low,
+         arg_max(p, {key}) as close, sum(s::HUGEINT) as volume,
          sum(p::HUGEINT * s) as notional, count(*) as trade_count,
          min(ts_us) as first_ts_us, max(ts_us) as last_ts_us,
-         arg_min(trade_id, (ts_us, trade_id)) as first_trade_id,
-         arg_max(trade_id, (ts_us, trade_id)) as last_trade_id
+         arg_min(trade_id, {key}) as first_trade_id,
+         arg_max(trade_id, {key}) as last_trade_id
   from trades group by all
 )
 select symbol, window_start_us, open, high, low, close, volume::VARCHAR as volume,
@@ -133,22 +168,28 @@ from candles
 """
 
 
-def duckdb_child(root: Path, out: Path) -> None:
-    """In a child process: run the DuckDB query, write its result, print the seconds."""
+def duckdb_query(kind: str, files: list[str]) -> str:
+    return DUCKDB_QUERY.format(files=files, dedup=DEDUP[kind].strip(), key=ORDER_KEY[kind])
+
+
+def duckdb_child(kind: str, root: Path, out: Path) -> None:
+    """In a child process: run one DuckDB query, write its result, print the seconds."""
     import duckdb
 
     files = sorted(str(p) for p in (root / trades_dir(DATE)).rglob("*.parquet"))
     began = time.perf_counter()
-    table = duckdb.connect().sql(DUCKDB_QUERY.format(files=files)).to_arrow_table()
+    table = duckdb.connect().sql(duckdb_query(kind, files)).to_arrow_table()
     seconds = time.perf_counter() - began
     pq.write_table(table, out)
     print(json.dumps({"seconds": seconds}))
 
 
-def run_duckdb(root: Path) -> tuple[float, int, pl.DataFrame]:
-    out = root / "duckdb.parquet"
-    _, rss, stdout = measured([sys.executable, __file__, "duckdb-child", str(root), str(out)])
-    return json.loads(stdout)["seconds"], rss, pl.read_parquet(out)
+def run_duckdb(kind: str, root: Path) -> tuple[float, float, pl.DataFrame]:
+    """One DuckDB query in a child: seconds, peak RSS in MB, its candles."""
+    out = root.parent / f"duckdb-{kind}.parquet"
+    _, rss, stdout = measured([sys.executable, __file__, "duckdb-child", kind, str(root),
+                               str(out)])
+    return json.loads(stdout)["seconds"], rss / 2**20, pl.read_parquet(out)
 
 
 def comparable(frame: pl.DataFrame) -> pl.DataFrame:
@@ -163,38 +204,86 @@ DUCK_COLUMNS = ("symbol", "window_start_us", "open", "high", "low", "close", "vo
                 "first_trade_id", "last_trade_id")
 
 
-def bench_scale(workdir: Path, trades: int, duckdb_max: int, repeats: int
-                ) -> dict[str, Any]:
-    """``repeats`` alternating Polars/DuckDB runs on one generated day; medians and runs."""
+def day(workdir: Path, trades: int) -> Path:
+    """The generated day of ``trades`` trades (generated once, then reused)."""
     root = workdir / f"day-{trades}"
     if not (root / trades_dir(DATE)).exists():
         began = time.perf_counter()
         generate(root, trades)
         print(f"generated {trades:,} trades in {time.perf_counter() - began:.0f} s", flush=True)
-    runs: list[dict[str, float]] = []
+    return root
+
+
+def one_run(root: Path, with_duckdb: bool) -> dict[str, float]:
+    """Polars 1 s, DuckDB join, Polars all intervals, DuckDB window (interleaved, so
+    that a change of load on the machine touches each about equally)."""
+    one = run_polars(str(root), "1s")
+    expected = comparable(polars_candles(root))
+    run = {"polars_1s_s": one["seconds"], "polars_1s_rss_mb": one["rss_mb"],
+           "write_share": one["stages"]["write"] / one["seconds"],
+           "candles": float(expected.height), "load": load_average()}
+    for kind in DUCKDB_QUERIES if with_duckdb else ():
+        seconds, rss, frame = run_duckdb(kind, root)
+        if not comparable(frame).equals(expected):
+            raise SystemExit(f"Polars and the DuckDB {kind} query give different candles")
+        run |= {f"duckdb_{kind}_s": seconds, f"duckdb_{kind}_rss_mb": rss,
+                f"duckdb_{kind}_ratio": seconds / one["seconds"]}
+        if kind == "join":
+            every = run_polars(str(root), "1s,10s,1m,5m,1h")
+            run |= {"polars_all_s": every["seconds"], "polars_all_rss_mb": every["rss_mb"],
+                    "all_vs_1s": every["seconds"] / one["seconds"],
+                    "all_write_share": every["stages"]["write"] / every["seconds"]}
+    return run
+
+
+def bench_scale(workdir: Path, trades: int, duckdb_max: int, repeats: int
+                ) -> dict[str, Any]:
+    """``repeats`` runs on one generated day; medians and every run."""
+    root = day(workdir, trades)
+    runs = []
     for attempt in range(repeats):
-        polars_s, polars_rss, polars_frame = run_polars(root)
-        run = {"polars_s": polars_s, "polars_peak_rss_mb": polars_rss / 2**20,
-               "candles": float(polars_frame.height)}
-        if trades <= duckdb_max:  # its window-function dedup needs ~0.2 GB per million
-            duck_s, duck_rss, duck_frame = run_duckdb(root)
-            if not comparable(polars_frame).equals(comparable(duck_frame)):
-                raise SystemExit("Polars and DuckDB candles differ")
-            run |= {"duckdb_s": duck_s, "duckdb_peak_rss_mb": duck_rss / 2**20,
-                    "ratio": duck_s / polars_s}
-        print(f"{trades:,} trades, run {attempt + 1}/{repeats}: {run}", flush=True)
+        run = one_run(root, trades <= duckdb_max)
+        print(f"{trades:,} trades, run {attempt + 1}/{repeats}: {json.dumps(run)}", flush=True)
         runs.append(run)
     medians = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-    result: dict[str, Any] = {"trades": trades, **medians, "runs": runs,
-                                 "polars_trades_per_s": trades / medians["polars_s"]}
-    if "duckdb_s" in medians:
-        result["duckdb_trades_per_s"] = trades / medians["duckdb_s"]
-    return result
+    return {"trades": trades, **medians, "runs": runs}
+
+
+def bench_s3(workdir: Path, trades: int, repeats: int) -> dict[str, Any]:
+    """``candles batch --intervals 1s`` from moto's S3 against the local disk."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    root = day(workdir, trades)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench",
+                          aws_secret_access_key="bench", region_name="us-east-1")
+    client.create_bucket(Bucket="bench")
+    for path in sorted((root / "trades").rglob("*.parquet")):
+        client.upload_file(str(path), "bench", f"day/{path.relative_to(root)}")
+    env = {**os.environ, "CANDLES_S3_ENDPOINT_URL": endpoint,
+           "CANDLES_S3_ACCESS_KEY_ID": "bench", "CANDLES_S3_SECRET_ACCESS_KEY": "bench"}
+    runs = []
+    try:
+        for attempt in range(repeats):
+            local = run_polars(str(root), "1s")
+            remote = run_polars("s3://bench/day", "1s", env)
+            run = {"local_s": local["seconds"], "s3_s": remote["seconds"],
+                   "ratio": remote["seconds"] / local["seconds"], "load": load_average()}
+            print(f"S3 run {attempt + 1}/{repeats}: {json.dumps(run)}", flush=True)
+            runs.append(run)
+    finally:
+        server.stop()
+    return {"trades": trades, **{k: statistics.median(r[k] for r in runs) for k in runs[0]},
+            "runs": runs}
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "duckdb-child":
-        duckdb_child(Path(sys.argv[2]), Path(sys.argv[3]))
+        duckdb_child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trades", type=int, default=20_000_000)
@@ -204,19 +293,28 @@ def main() -> None:
                         help="runs per scale; medians are reported (default 3)")
     parser.add_argument("--duckdb-max-trades", type=int, default=50_000_000,
                         help="skip DuckDB above this many trades (it would not fit in RAM)")
+    parser.add_argument("--s3", action="store_true", help="time reading from a local S3 "
+                        "server (moto) against the local disk, at --trades only")
     args = parser.parse_args()
+    if args.s3:
+        print(json.dumps(bench_s3(args.workdir, args.trades, args.repeats)))
+        return
     results = [bench_scale(args.workdir, args.trades * int(scale), args.duckdb_max_trades,
                            args.repeats) for scale in args.scales.split(",")]
     print(f"medians of {args.repeats} runs:")
-    print(f"{'trades':>12} {'candles':>9} {'polars/s':>12} {'duckdb/s':>12} {'ratio':>6} "
-          f"{'polars RSS':>11} {'duckdb RSS':>11}")
     for r in results:
-        duck = (f"{r['duckdb_trades_per_s']:>12,.0f} {r['ratio']:>6.2f}" if "ratio" in r
-                else f"{'skipped':>12} {'':>6}")
-        duck_rss = f"{r['duckdb_peak_rss_mb']:>9,.0f}MB" if "ratio" in r else ""
-        print(f"{r['trades']:>12,} {int(r['candles']):>9,} {r['polars_trades_per_s']:>12,.0f} "
-              f"{duck} {r['polars_peak_rss_mb']:>9,.0f}MB {duck_rss}")
+        print(summary_line(r))
     print(json.dumps(results))
+
+
+def summary_line(r: dict[str, Any]) -> str:
+    line = (f"{r['trades']:>12,} trades: candles batch 1s {r['polars_1s_s']:.2f} s "
+            f"({r['polars_1s_rss_mb']:,.0f} MB, write {r['write_share']:.1%})")
+    if "duckdb_join_s" in r:
+        line += (f"; all intervals {r['all_vs_1s']:.2f}x; DuckDB join "
+                 f"{r['duckdb_join_s']:.2f} s ({r['duckdb_join_ratio']:.2f}x), window "
+                 f"{r['duckdb_window_s']:.2f} s ({r['duckdb_window_ratio']:.2f}x)")
+    return line
 
 
 if __name__ == "__main__":

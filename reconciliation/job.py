@@ -101,6 +101,6 @@ def _attribute(store: Store, settings: CandlesSettings, date: str, comparison: C
         return {}, {}
     say(f"attributing {len(comparison.differing):,} differing candles")
     evidence = Evidence(read_late(store, date), read_dead_letters(store, date),
-                        read_duplicates(store, date, settings.batch_dedup_bucket_rows))
+                        read_duplicates(store, date))
     attributions = {drift.key: evidence.attribute(drift) for drift in comparison.differing}
     return attributions, evidence.counts

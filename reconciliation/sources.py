@@ -2,7 +2,8 @@
 
 Speed candles (``candles/source=speed``, archived from the ``candles`` topic), batch
 candles (``candles/source=batch``, written by ``candles batch``), and for attribution the
-speed layer's side outputs (``late/``, ``dlq/``). Everything comes through
+speed layer's side outputs (``late/``, ``dlq/``) and the trades the batch layer dropped
+as duplicates (``duplicates/``, also written by ``candles batch``). Everything comes through
 :func:`storage.layout.live_files`, so temp files and superseded chunks are never read.
 """
 
@@ -12,8 +13,13 @@ import polars as pl
 import pyarrow as pa
 
 from candle_core.codec import CANDLE_SCHEMA
-from storage.layout import candles_dir, dlq_dir, late_dir, live_files
-from storage.schemas import DEAD_LETTER_SCHEMA, LATE_TRADE_SCHEMA, SPEED_CANDLE_SCHEMA
+from storage.layout import candles_dir, dlq_dir, duplicates_dir, late_dir, live_files
+from storage.schemas import (
+    DEAD_LETTER_SCHEMA,
+    DUPLICATE_TRADE_SCHEMA,
+    LATE_TRADE_SCHEMA,
+    SPEED_CANDLE_SCHEMA,
+)
 from storage.store import Store
 
 SPEED_SOURCE = "speed"
@@ -66,18 +72,8 @@ def _empty(schema: pa.Schema, columns: list[str]) -> pl.DataFrame:
     return frame
 
 
-def read_duplicates(store: Store, date: str, bucket_rows: int) -> pl.DataFrame:
-    """The trades of ``date`` the batch layer drops as duplicates (symbol, id, time)."""
-    from batch_layer.dedup import ROW_ID
-    from batch_layer.duplicates import find_duplicates
-    from batch_layer.source import date_files, scan
-
-    files = date_files(store, date)
-    columns = ["symbol", "trade_id", "ts_us"]
-    if not files.by_symbol:
-        return _empty(LATE_TRADE_SCHEMA, columns)
-    losers = find_duplicates(store, files, bucket_rows).losers
-    if not losers.height:
-        return _empty(LATE_TRADE_SCHEMA, columns)
-    return (scan(store, files.uris).join(losers.lazy(), on=list(ROW_ID), how="semi")
-            .select(columns).collect())
+def read_duplicates(store: Store, date: str) -> pl.DataFrame:
+    """The trades of ``date`` that ``candles batch`` dropped as duplicates (symbol, id,
+    time), from its ``duplicates/`` output (empty when it dropped none)."""
+    return read_directory(store, duplicates_dir(date), DUPLICATE_TRADE_SCHEMA,
+                          ["symbol", "trade_id", "ts_us"])

@@ -8,6 +8,7 @@
     candles/source=batch/interval=1s/date=YYYY-MM-DD/<SYMBOL>.parquet
     late/date=YYYY-MM-DD/<topic>+<partition>+<first>-<last>.hHH.parquet
     dlq/date=YYYY-MM-DD/<topic>+<partition>+<first>-<last>.hHH.parquet
+    duplicates/date=YYYY-MM-DD/<SYMBOL>.parquet
 
 ``first``-``last`` is the aligned block of offsets (the chunk) the rows came from and
 ``HH`` the event-time hour, so a name is a pure function of the data: a replay writes the
@@ -87,6 +88,11 @@ def late_dir(date: str) -> str:
 
 def dlq_dir(date: str) -> str:
     return f"dlq/date={date}"
+
+
+def duplicates_dir(date: str) -> str:
+    """Where ``candles batch`` writes the trades of ``date`` it dropped as duplicates."""
+    return f"duplicates/date={date}"
 
 
 def candles_dir(source: str, interval: str, date: str) -> str:

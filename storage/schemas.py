@@ -63,3 +63,15 @@ DEAD_LETTER_SCHEMA = pa.schema([
 ])
 """A record of ``trades.dlq``, in ``dlq/``: its original bytes, the speed layer's reason,
 and (when the bytes say so) the trade's symbol, id and time, for drift attribution."""
+
+DUPLICATE_TRADE_SCHEMA = pa.schema([
+    *TRADE_SCHEMA,
+    pa.field("kafka_partition", pa.int32(), nullable=False),
+    pa.field("kafka_offset", pa.int64(), nullable=False),
+    pa.field("conflict", pa.bool_(), nullable=False),
+    pa.field("winner_kafka_partition", pa.int32(), nullable=False),
+    pa.field("winner_kafka_offset", pa.int64(), nullable=False),
+])
+"""A trade of ``trades/`` the batch layer dropped, in ``duplicates/``: the trade, where it
+sits in ``trades``, whether its content differs from the copy that counts (``conflict``),
+and where that copy sits."""

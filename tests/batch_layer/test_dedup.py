@@ -4,32 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 import polars as pl
 import pytest
 
 from batch_layer.dedup import duplicated_ids
-from batch_layer.job import candles_of_date
+from batch_layer.job import run_batch
 from candle_core.settings import load_settings
 from candle_core.trade import Trade
 from storage.local import LocalStore
-from tests.storage.offline import archive_offline
+from tests.batch_layer.archived import archive_trades
 
 MIDNIGHT = 1_767_225_600_000_000
 BEFORE, AFTER = "2025-12-31", "2026-01-01"
 
 
-def archive_trades(root: Path, trades: list[Trade], chunk: int = 2) -> LocalStore:
-    """Trades in offset order, arriving 1 ms after their event time, in tiny chunks."""
-    store = LocalStore(root)
-    records = [(offset, t.ts_us // 1000 + 1, t.symbol.encode(), orjson.dumps(t.to_wire()))
-               for offset, t in enumerate(trades)]
-    archive_offline(store, records, chunk_offsets=chunk)
-    return store
-
-
 def counts_of(store: LocalStore, date: str) -> tuple[int, int, int]:
-    _, summary = candles_of_date(store, load_settings(intervals="1s"), date)
+    summary = run_batch(store, load_settings(intervals="1s"), date)
     return summary.trades_used, summary.duplicates, summary.conflicts
 
 

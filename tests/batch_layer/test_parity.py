@@ -1,7 +1,8 @@
-"""Parity: the batch layer's Polars candles equal ``candle_core.reference`` bit for bit."""
+"""Parity: the batch layer's candles equal ``candle_core.reference`` bit for bit."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from candle_core.reference import candles_from_trades
 from candle_core.settings import load_settings
 from candle_core.trade import Trade
 from storage.local import LocalStore
-from tests.batch_layer.frames import batch_candles, trade_frame
+from tests.batch_layer.archived import batched
 from tests.storage.archive_helpers import batch_candles as written_candles
 from tests.storage.archive_helpers import chaos_stream
 from tests.storage.offline import archive_offline
@@ -34,11 +35,11 @@ def test_chaos_stream_every_interval_through_the_archive(tmp_path: Path) -> None
     assert written_candles(tmp_path) == expected
 
 
-def test_extreme_values_need_and_get_128_bits() -> None:
+def test_extreme_values_need_and_get_128_bits(tmp_path: Path) -> None:
     """300 trades at the contract's maxima in one second: notional ~3e35, volume ~3e20."""
     trades = [Trade("BRK.A", i, T0 + i, MAX_PRICE_INT - i, MAX_SIZE_INT - 7 * i)
               for i in range(300)]
-    got = batch_candles(trade_frame(trades), INTERVALS)
+    got = batched(tmp_path, trades, chunk=100)
     assert got == candles_from_trades(trades, INTERVALS)
     assert got[0].notional > 2**127 // 10**3 and got[0].volume > 2**64
 
@@ -54,9 +55,12 @@ trade_st = st.builds(
 @given(st.lists(trade_st, min_size=1, max_size=60), st.data())
 def test_any_trades_with_duplicates_ties_and_conflicts(trades: list[Trade],
                                                        data: st.DataObject) -> None:
-    """Few trade ids: duplicates and conflicts abound; copies of a trade: exact dups."""
+    """Few trade ids: duplicates and conflicts abound; copies of a trade: exact dups.
+    Small chunks put a symbol's trades in many files, out of event-time order."""
     resent = data.draw(st.lists(st.sampled_from(trades), max_size=10))
     tied = [t._replace(trade_id=t.trade_id + 100, ts_us=trades[0].ts_us) for t in trades[:5]]
     stream = [*trades, *resent, *tied]
-    assert batch_candles(trade_frame(stream), INTERVALS) == candles_from_trades(
-        stream, INTERVALS)
+    chunk = data.draw(st.sampled_from([1, 7, 1_000]))
+    with tempfile.TemporaryDirectory() as root:
+        got = batched(Path(root), stream, chunk)
+    assert got == candles_from_trades(stream, INTERVALS)
