@@ -65,22 +65,32 @@ def decimal_to_fixed(value: Decimal, decimals: int, maximum: Decimal) -> int:
     rounding would silently lose a digit, so it is refused instead).
     """
     if not value.is_finite():
-        raise FixedPointError("not_finite", f"{value} is not a finite number")
+        raise FixedPointError("not_finite", f"{_short(value)} is not a finite number")
     if value <= 0:
-        raise FixedPointError("non_positive", f"{value} is not > 0")
+        raise FixedPointError("non_positive", f"{_short(value)} is not > 0")
     if value > maximum:
-        raise FixedPointError("out_of_range", f"{value} exceeds the maximum {maximum}")
-    exponent = value.as_tuple().exponent
+        raise FixedPointError("out_of_range", f"{_short(value)} exceeds the maximum {maximum}")
+    # Exact integer arithmetic on the digits: a Decimal context would round a value with
+    # more digits than its precision, and flush one below its Emin to zero.
+    _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite decimals have an int exponent
-    if exponent >= -decimals:
-        return to_fixed(value, decimals)
-    scaled = value.scaleb(decimals, context=EXACT)
-    integral = scaled.to_integral_value(context=EXACT)
-    if scaled != integral:
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:
+        significant -= 1
+        exponent += 1
+    if exponent < -decimals:
         raise FixedPointError(
-            "bad_precision", f"{value} has more than {decimals} decimal places"
+            "bad_precision", f"{_short(value)} has more than {decimals} decimal places"
         )
-    return int(integral)
+    # value <= maximum, so these digits are few: int() never meets a huge literal
+    whole = int("".join(map(str, digits[:significant])))
+    return whole * 10 ** (exponent + decimals)
+
+
+def _short(value: Decimal) -> str:
+    """A decimal for an error message: at most 60 characters of it."""
+    text = str(value)
+    return text if len(text) <= 60 else f"{text[:28]}...{text[-28:]} ({len(text):,} chars)"
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -88,7 +98,8 @@ def parse_decimal(text: str) -> Decimal:
     try:
         return Decimal(text)
     except InvalidOperation:
-        raise FixedPointError("bad_number", f"{text!r} is not a decimal number") from None
+        shown = text if len(text) <= 60 else f"{text[:57]}..."
+        raise FixedPointError("bad_number", f"{shown!r} is not a decimal number") from None
 
 
 def format_fixed(value: int, decimals: int) -> str:

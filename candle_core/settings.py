@@ -21,6 +21,7 @@ from candle_core.windows import BASE_INTERVAL_US, DEFAULT_INTERVALS, parse_inter
 
 ENV_PREFIX = "CANDLES_"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "lambda-candles"
+DEFAULT_DEDUP_MARGIN_MS = 600_000  # the dedup horizon's default: lateness + 10 minutes
 
 
 class CandlesSettings(BaseSettings):
@@ -78,6 +79,14 @@ class CandlesSettings(BaseSettings):
     idle_timeout_ms: int = Field(
         default=5_000, ge=1, le=3_600_000,
         description="Close a partition's windows after this much wall-clock idleness.",
+    )
+    dedup_horizon_ms: int | None = Field(
+        default=None, ge=0, le=86_400_000,
+        description="How long after its 1 s window closed an exact re-send of a trade is "
+        "still recognised as a duplicate (dropped and counted, never late) and a re-send "
+        "with other content as a conflict (DLQ). Unset: the allowed lateness plus 10 "
+        "minutes. 0: only while the window is open. The trades topic's retention must "
+        "cover it (a restart re-reads this much of the stream).",
     )
     max_future_skew_ms: int = Field(
         default=5_000, ge=0, le=86_400_000,
@@ -248,6 +257,13 @@ class CandlesSettings(BaseSettings):
     def allowed_lateness_us(self) -> int:
         """Allowed lateness in microseconds."""
         return self.allowed_lateness_ms * 1_000
+
+    @property
+    def dedup_horizon_us(self) -> int:
+        """The dedup horizon in microseconds (default: allowed lateness + 10 minutes)."""
+        if self.dedup_horizon_ms is None:
+            return (self.allowed_lateness_ms + DEFAULT_DEDUP_MARGIN_MS) * 1_000
+        return self.dedup_horizon_ms * 1_000
 
     @property
     def max_future_skew_us(self) -> int:

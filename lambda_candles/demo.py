@@ -50,6 +50,7 @@ from sources.producer import KafkaSink
 from sources.records import kafka_timestamp_ms
 from sources.replay import replay
 from sources.simulator import SimulationConfig, simulate
+from speed_layer.clients import build_clients
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.processor import SpeedLayer, StopRules
 from speed_layer.summary import RunSummary
@@ -197,8 +198,8 @@ def _ingest_http(settings: CandlesSettings, report: DemoReport) -> None:
 
 
 def _speed(settings: CandlesSettings, report: DemoReport) -> None:
-    layer = SpeedLayer(settings, SpeedMetrics(CollectorRegistry()), Heartbeat(60.0),
-                       StopRules(idle_exit_s=3.0))
+    layer = SpeedLayer(settings, build_clients(settings), SpeedMetrics(CollectorRegistry()),
+                       Heartbeat(60.0), StopRules(idle_exit_s=3.0))
     report.speed = layer.run()
 
 

@@ -3,13 +3,16 @@ the candles and the consumer offsets, so state and output can never disagree.
 
 What is stored per input partition ``p`` (changelog partition ``p``):
 
-* ``p|pos`` -> ``{"processed": next offset, "watermark_us", "max_ts_us"}``;
+* ``p|pos`` -> ``{"processed": next offset, "watermark_us", "max_ts_us", "low_water"}``,
+  where ``low_water`` is the consumer offset committed in the same transaction (where a
+  restart starts re-reading);
 * ``p|r|<interval_us>|<symbol>|<window_start_us>`` -> the partial larger-interval candle
   (rolled up from closed 1 s candles), deleted by a tombstone once emitted.
 
-Open 1 s windows are *not* stored: the consumer offset committed is the oldest record of
-any open 1 s window, and recovery re-reads from there (see ``docs/speed-layer.md``). That
-keeps the per-trade hot path free of state writes.
+1 s windows (open ones, and closed ones kept for the dedup horizon) are *not* stored: the
+consumer offset committed is the oldest record of any such window, and recovery re-reads
+from there (see ``docs/speed-layer.md``). That keeps the per-trade hot path free of state
+writes.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Position(msgspec.Struct, frozen=True):
     processed: int
     watermark_us: int
     max_ts_us: int
+    low_water: int | None = None  # None: written before it was recorded
 
 
 @dataclass

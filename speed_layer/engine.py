@@ -1,4 +1,4 @@
-"""Event-time windowing for one input partition: pure logic, no Kafka, no clock.
+"""Event-time windowing for one input partition: the decisions, no Kafka I/O.
 
 Windows are the contract's 1 s tumbling windows; larger intervals are exact rollups of
 closed 1 s candles (:func:`candle_core.candle.merge`). The watermark is
@@ -11,14 +11,16 @@ late depends only on the partition's record order, never on how records were bat
     watermark   ───────────────▲ 12.4 - lateness(1.0) = 11.4
                 [10,11) closed ┘ (end 11 <= 11.4); [11,12) and [12,13) still open
 
-A trade whose 1 s window already closed is late. Duplicates are detected per open window
-(the same ``(symbol, trade_id)`` with the same content is dropped; other content is a
-conflict); the batch layer's horizon is the whole date (see docs/speed-layer.md).
+A trade whose 1 s window already closed is late. Duplicates are detected per window while
+it is open and for the dedup horizon after it closed (the same ``(symbol, trade_id)`` with
+the same content is dropped; other content is a conflict); the batch layer's horizon is
+the whole date (see docs/speed-layer.md).
 
-The open 1 s windows, their dedup ids and the event-time position live in a native
+The 1 s windows, their dedup ids and the event-time position live in a native
 :class:`speed_layer._hotpath.WindowTable`, which the processor's batch scanner folds into
 directly; this class decides everything else (closing, rollups, recovery) and is the
-pure-Python path for every record the scanner hands back.
+Python path for every record the scanner hands back. The Kafka bookkeeping (offsets) is
+the partition's :class:`speed_layer._hotpath.Cursor`, not this class's.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ from typing import TYPE_CHECKING
 
 from candle_core.candle import Candle, folded_candle, merge, relabel
 from candle_core.trade import Trade
-from candle_core.windows import BASE_INTERVAL_US, window_start
+from candle_core.windows import BASE_INTERVAL_US, window_end, window_start
 from speed_layer._hotpath import CLOSE_DUE, WindowTable
 
 if TYPE_CHECKING:
-    from speed_layer._hotpath import WindowFold  # a type alias of the stub only
+    from speed_layer._hotpath import WindowFold
 
 NO_TIME = -(2**62)  # before any event time: the watermark of a partition that saw nothing
 FAR_FUTURE = 2**62
@@ -68,11 +70,13 @@ class Closed:
 class PartitionEngine:
     """Open windows, watermark and rollups of one input partition."""
 
-    def __init__(self, intervals_us: tuple[int, ...], allowed_lateness_us: int) -> None:
+    def __init__(self, intervals_us: tuple[int, ...], allowed_lateness_us: int,
+                 dedup_horizon_us: int = 0) -> None:
         if not intervals_us or intervals_us[0] != BASE_INTERVAL_US:
             raise ValueError("intervals must start with the 1 s base interval")
         self.larger_us = intervals_us[1:]
-        self.table = WindowTable(allowed_lateness_us)  # open 1 s windows + position
+        # 1 s windows (open, and closed ones kept for the dedup horizon) + position
+        self.table = WindowTable(BASE_INTERVAL_US, allowed_lateness_us, dedup_horizon_us)
         # interval_us -> (symbol, window_start_us) -> partial candle of closed 1 s windows
         self.rollups: dict[int, dict[tuple[str, int], Candle]] = {i: {} for i in self.larger_us}
 
@@ -87,18 +91,26 @@ class PartitionEngine:
 
     def late_by_us(self, ts_us: int) -> int:
         """How far the watermark is past the end of ``ts_us``'s 1 s window (<= 0: open)."""
-        return self.watermark_us - (ts_us - ts_us % BASE_INTERVAL_US + BASE_INTERVAL_US)
+        return self.watermark_us - window_end(ts_us, BASE_INTERVAL_US)
 
     def add(self, trade: Trade, offset: int, closed: Closed) -> Outcome:
         """Apply one valid trade at ``offset``; windows it closes are added to ``closed``.
 
         Late when its 1 s window already closed; a duplicate or conflict when its id is
-        already in the open window. Only an applied trade changes anything, and only one
-        whose event time is the largest yet moves the watermark."""
+        already in its window (open, or closed within the dedup horizon). Only an applied
+        trade changes a candle, and only one whose event time is the largest yet moves the
+        watermark; a late trade inside the horizon is remembered, so that its re-send is a
+        duplicate."""
         code = self.table.add(*trade, offset)
         if code & CLOSE_DUE:
             self.close_due(closed)
         return _OUTCOMES[code & ~CLOSE_DUE]
+
+    def replay(self, trade: Trade, offset: int) -> Outcome:
+        """Re-apply a trade processed before a restart (below the restored ``processed``):
+        it rebuilds its window and dedup ids, and never moves the restored watermark, so
+        it closes nothing and emits nothing."""
+        return _OUTCOMES[self.table.replay(*trade, offset) & ~CLOSE_DUE]
 
     def close_due(self, closed: Closed) -> None:
         """Close what the current watermark has passed (the scanner stops for this)."""
@@ -121,8 +133,8 @@ class PartitionEngine:
         candles, rollups included, were emitted); later windows are not."""
         if self.max_ts_us == NO_TIME:
             return self.watermark_us
-        ts = self.max_ts_us
-        ends = (ts - ts % interval + interval for interval in (BASE_INTERVAL_US, *self.larger_us))
+        ends = (window_end(self.max_ts_us, interval)
+                for interval in (BASE_INTERVAL_US, *self.larger_us))
         return max(self.watermark_us, *ends)
 
     def idle_watermark_us(self, idle_for_us: int, idle_timeout_us: int) -> int:
@@ -134,13 +146,8 @@ class PartitionEngine:
         """
         if idle_for_us < idle_timeout_us or self.max_ts_us == NO_TIME:
             return self.watermark_us
-        last_end = self.max_ts_us - self.max_ts_us % BASE_INTERVAL_US + BASE_INTERVAL_US
+        last_end = window_end(self.max_ts_us, BASE_INTERVAL_US)
         return max(self.watermark_us, last_end + idle_for_us - idle_timeout_us)
-
-    def low_water_offset(self, processed_offset: int) -> int:
-        """The first offset recovery must re-read: the oldest record of any open 1 s window."""
-        first = self.table.first_offset()
-        return processed_offset if first is None else first
 
     def open_candles(self) -> list[Candle]:
         """Current partial 1 s candles (for the live view)."""
@@ -150,7 +157,7 @@ class PartitionEngine:
         return len(self.table)
 
     def state_entries(self) -> int:
-        """Trade ids held for dedup plus partial rollups: the state size gauge."""
+        """Trade ids held for dedup (open and kept windows) plus partial rollups."""
         return self.table.seen_count() + sum(len(p) for p in self.rollups.values())
 
     def _close_one_second(self) -> Closed:
@@ -200,5 +207,7 @@ class PartitionEngine:
 
 
 def _one_second(fold: WindowFold) -> Candle:
-    symbol, start, *rest = fold
-    return folded_candle(symbol, BASE_INTERVAL_US, start, *rest)
+    return folded_candle(fold.symbol, BASE_INTERVAL_US, fold.window_start_us, fold.open,
+                         fold.high, fold.low, fold.close, fold.volume, fold.notional,
+                         fold.trade_count, fold.first_ts_us, fold.last_ts_us,
+                         fold.first_trade_id, fold.last_trade_id)

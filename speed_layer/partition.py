@@ -1,4 +1,4 @@
-"""One assigned input partition: its engine, its offsets, and what awaits the next commit."""
+"""One assigned input partition: its engine, its cursor, and what awaits the next commit."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from candle_core.candle import Candle
 from candle_core.trade import Rejection, Trade
+from speed_layer._hotpath import Cursor
 from speed_layer.changelog import PartitionState
 from speed_layer.engine import Closed, PartitionEngine
 
@@ -16,63 +17,70 @@ RollupKey = tuple[int, str, int]  # (interval_us, symbol, window_start_us)
 class PartitionRun:
     """Runtime state of one partition between two commits.
 
-    ``processed`` (next offset to handle), ``replay_until`` and ``last_seen`` live in the
-    engine's native table, where the batch scanner updates them without calling back.
-    ``replay_until``: records below this offset were processed before a restart; they are
-    re-read only to rebuild open windows and produce nothing (their outputs are committed).
+    The :class:`Cursor` holds the Kafka bookkeeping, where the native scanner updates it
+    without calling back: ``position`` (the next offset to read), ``replay_until`` (records
+    below it were processed before a restart: re-read only to rebuild windows, producing
+    nothing) and ``last_seen``.
     """
 
     engine: PartitionEngine
+    cursor: Cursor
     rollups_changed: set[RollupKey] = field(default_factory=set)
     rollups_emitted: set[RollupKey] = field(default_factory=set)
     closed_at: list[float] = field(default_factory=list)
     closed: Closed = field(default_factory=Closed)  # filled by the engine, drained per batch
 
     @classmethod
-    def restored(cls, engine: PartitionEngine, state: PartitionState, now: float) -> PartitionRun:
-        """A partition as the changelog left it (or fresh, when it has no entry)."""
+    def restored(cls, engine: PartitionEngine, state: PartitionState, now: float,
+                 committed: int | None = None) -> PartitionRun:
+        """A partition as the changelog left it (or fresh, when it has no entry).
+
+        Reading starts at the committed offset: the changelog records it with each commit
+        (``low_water``); ``committed`` is the consumer group's, for state written before
+        it did."""
         for candle in state.rollups.values():
             engine.restore_rollup(candle)
-        run = cls(engine)
-        run.last_seen = now
-        if state.position is not None:
-            position = state.position
+        cursor = Cursor(engine.table)
+        cursor.last_seen = now
+        position = state.position
+        if position is not None:
             engine.restore_position(position.max_ts_us, position.watermark_us)
-            run.processed = run.replay_until = position.processed
-        return run
+            cursor.replay_until = position.processed
+            start = position.low_water if position.low_water is not None else committed
+            cursor.position = start
+        return cls(engine, cursor)
 
     @property
     def processed(self) -> int | None:
-        return self.engine.table.processed
-
-    @processed.setter
-    def processed(self, offset: int | None) -> None:
-        self.engine.table.processed = offset
+        """The offset up to which this partition's outputs are produced."""
+        return self.cursor.processed
 
     @property
-    def replay_until(self) -> int:
-        return self.engine.table.replay_until
-
-    @replay_until.setter
-    def replay_until(self, offset: int) -> None:
-        self.engine.table.replay_until = offset
+    def position(self) -> int | None:
+        """The next offset to read (None: no record read and none committed yet)."""
+        return self.cursor.position
 
     @property
     def last_seen(self) -> float:
-        """Monotonic time of the last trade handled (not of orders or quotes)."""
-        return self.engine.table.last_seen
+        """Monotonic time of the last trade processed (not of orders or quotes)."""
+        return self.cursor.last_seen
 
-    @last_seen.setter
-    def last_seen(self, now: float) -> None:
-        self.engine.table.last_seen = now
+    def handled(self, offset: int, now: float | None = None) -> None:
+        """The record at ``offset`` was handled (processed, or replayed when below
+        ``replay_until``); ``now`` when it was a trade processed now."""
+        self.cursor.position = offset + 1
+        if now is not None:
+            self.cursor.last_seen = now
+
+    def replaying(self, offset: int) -> bool:
+        """Was the record at ``offset`` processed before the restart?"""
+        replay_until = self.cursor.replay_until
+        return replay_until is not None and offset < replay_until
 
     def replay(self, result: Trade | Rejection, offset: int) -> None:
-        """Re-apply an already-processed record to rebuild its window, if still open."""
+        """Re-apply an already-processed record to rebuild its window, if still held."""
         if isinstance(result, Trade):
-            closed = Closed()
-            self.engine.add(result, offset, closed)
-            if closed.candles:  # cannot happen: replay never passes the restored max_ts
-                raise AssertionError("replay closed a window; changelog and offsets disagree")
+            self.engine.replay(result, offset)
 
     def take_closed(self, now: float) -> list[Candle]:
         """Drain what the engine closed: return the candles to emit, and remember what the
@@ -83,12 +91,16 @@ class PartitionRun:
         self.closed_at.extend([now] * len(closed.candles))
         return closed.candles
 
+    def has_unemitted(self) -> bool:
+        """Candles closed but not yet handed to the writer."""
+        return bool(self.closed.candles or self.closed.rollups_changed)
+
     def flushed(self) -> bool:
         """No open window and no partial rollup: nothing is held back."""
         return not self.engine.open_windows() and not any(self.engine.rollups.values())
 
     def commit_offset(self) -> int | None:
-        """The consumer offset to commit: where recovery must start re-reading."""
-        if self.processed is None:
-            return None
-        return self.engine.low_water_offset(self.processed)
+        """The consumer offset to commit: where a restart must start re-reading, i.e. the
+        oldest record of any window still held, or the read position if that is earlier
+        (during a replay, records not yet re-read). None while the position is unknown."""
+        return self.cursor.commit_offset()

@@ -4,7 +4,11 @@ Every output of a stretch of input (candles, late trades, dead letters, live can
 state changelog) and the consumer offsets go into one Kafka transaction. A crash at any
 moment aborts the open transaction; the restarted instance (same ``transactional.id``)
 fences the old one, restores its partitions from the changelog, re-reads from the oldest
-record of any open window, and carries on as if nothing happened.
+record of any window it still holds, and carries on as if nothing happened.
+
+No record can stop the loop: the contract's parser refuses hostile values with a reason,
+and a record whose handling raises anyway goes to the DLQ as ``internal_error`` with the
+exception in its detail, so a restart never meets it again.
 """
 
 from __future__ import annotations
@@ -18,16 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from candle_core.message_kind import TYPE_PREFIX, non_trade_kind
-from candle_core.parsing import TradeParser
+from candle_core.parsing import TradeParser, native_limits
+from candle_core.reasons import Reason
 from candle_core.settings import CandlesSettings
 from candle_core.trade import Rejection
-from kafka_ops.clients import consumer_config, producer_config
 from lambda_candles.http_server import Heartbeat
 from speed_layer._hotpath import CLOSE, SLOW, Scanner
-from speed_layer.changelog import restore
+from speed_layer.clients import SpeedClients
 from speed_layer.engine import Outcome, PartitionEngine
 from speed_layer.exceptions import SpeedLayerError
 from speed_layer.metrics import SpeedMetrics
@@ -40,8 +44,10 @@ log = logging.getLogger(__name__)
 MAX_WAIT_S = 0.05  # longest wait for input; shorter when a commit is due sooner
 # Each consume() call creates thousands of objects; with the default gen-0 threshold of
 # 700 the collector would run many times per batch over long-lived window state.
-# Freezing start-up objects and raising the threshold measured 10-20% here (DESIGN 7).
+# Freezing start-up objects and raising the threshold measured 10-20% here
+# (docs/benchmarks.md).
 GC_THRESHOLDS = (100_000, 50, 100)
+MAX_DETAIL_CHARS = 500  # of an internal error's message, in the DLQ header
 
 
 @dataclass
@@ -59,6 +65,7 @@ class SpeedLayer:
     def __init__(
         self,
         settings: CandlesSettings,
+        clients: SpeedClients,
         metrics: SpeedMetrics,
         heartbeat: Heartbeat,
         stop_rules: StopRules | None = None,
@@ -69,29 +76,17 @@ class SpeedLayer:
         self.stop_rules = stop_rules or StopRules()
         self.clock = clock
         self.parser = TradeParser(settings.max_future_skew_us)
-        self.scanner = Scanner(Message, settings.max_future_skew_us)
+        self.scanner = Scanner(Message, native_limits(settings.max_future_skew_us))
         self.partitions: dict[int, PartitionRun] = {}
         self.summary = RunSummary()
         self._mirror = MetricsMirror(metrics)
         self._stopping = False
         self._last_input = clock()
-        membership: dict[str, Any] = {
-            "partition.assignment.strategy": "range",
-            # Static membership: a restarted instance takes its predecessor's place at once
-            # instead of waiting out the session timeout of a killed member.
-            "group.instance.id": f"candles-speed-{settings.speed_instance_id}",
-            "session.timeout.ms": 10_000,
-        }
-        self._consumer = Consumer(consumer_config(settings, settings.speed_group_id, None,
-                                                  **membership))
-        transactional: dict[str, Any] = {
-            "transactional.id": f"candles-speed-{settings.speed_instance_id}",
-            "transaction.timeout.ms": 60_000,
-        }
-        self._producer = Producer(producer_config(settings, None, **transactional))
+        self._consumer, self._producer = clients.consumer, clients.producer
+        self._restore = clients.restore
         live_interval_s = (1 / settings.live_max_hz) if live else None
         self.writer = TransactionWriter(self._producer, self._consumer, settings, metrics,
-                                        live_interval_s)
+                                        live_interval_s, clock)
 
     def stop(self, *_: object) -> None:
         """Ask the loop to finish its transaction and exit (SIGTERM/SIGINT handler)."""
@@ -165,12 +160,12 @@ class SpeedLayer:
         watermark reaches a window end, so closing happens exactly where it would per
         record."""
         scan, partitions = self.scanner.scan, self.partitions
-        tables = {number: run.engine.table for number, run in partitions.items()}
+        cursors = {number: run.cursor for number, run in partitions.items()}
         index, count = 0, len(messages)
         while index < count:
-            index, why, number = scan(messages, index, tables, now)
+            index, why, number = scan(messages, index, cursors, now)
             if why == SLOW:
-                self._process_one(messages[index], now)
+                self._process_guarded(messages[index], now)
                 index += 1
             elif why == CLOSE:
                 run = partitions[number]
@@ -183,6 +178,17 @@ class SpeedLayer:
             summary.skip(kind, skips)
         for run in partitions.values():
             self._emit_closed(run, now)
+
+    def _process_guarded(self, message: Any, now: float) -> None:
+        """:meth:`_process_one`, with a record whose handling raises set aside as
+        ``internal_error`` instead of crashing: a restart would meet it again, forever.
+        Kafka errors and the speed layer's own are not about one record; they propagate."""
+        try:
+            self._process_one(message, now)
+        except (KafkaException, SpeedLayerError):
+            raise
+        except Exception as exc:  # one bad record must not stop the loop
+            self._internal_error(message, exc)
 
     def _process_one(self, message: Any, now: float) -> None:
         """One message the scanner did not handle, by the contract's Python code: consumer
@@ -198,16 +204,18 @@ class SpeedLayer:
         summary = self.summary
         offset = message.offset()
         value = message.value() or b""
+        replaying = run.replaying(offset)
         if value.startswith(TYPE_PREFIX) and (kind := non_trade_kind(value)) is not None:
-            if offset >= run.replay_until:  # an order or quote: skipped, never decoded
+            if not replaying:  # an order or quote: skipped, never decoded
                 summary.consumed += 1
                 summary.skip(kind)
-                run.processed = offset + 1
+            run.handled(offset)
             return
         _, timestamp_ms = message.timestamp()
         result = self.parser.parse(value, timestamp_ms * 1000)
-        if offset < run.replay_until:
+        if replaying:
             run.replay(result, offset)
+            run.handled(offset)
             return
         summary.consumed += 1
         if isinstance(result, Rejection):
@@ -219,8 +227,21 @@ class SpeedLayer:
                 summary.valid += 1
             else:
                 self.writer.handle_outcome(outcome, run, message, result, summary)
-        run.processed = offset + 1
-        run.last_seen = now
+        run.handled(offset, now)
+
+    def _internal_error(self, message: Any, exc: Exception) -> None:
+        """Dead-letter the record whose handling raised, with the exception, and go on."""
+        run = self.partitions.get(message.partition())
+        offset = message.offset()
+        log.error("internal error on a record; sent to the DLQ as internal_error",
+                  exc_info=exc, extra={"partition": message.partition(), "offset": offset})
+        if run is None:
+            return
+        if not run.replaying(offset):
+            detail = f"{type(exc).__name__}: {exc}"[:MAX_DETAIL_CHARS]
+            self.writer.dead_letter(message, Reason.INTERNAL_ERROR, detail)
+            self.summary.dead_letter(Reason.INTERNAL_ERROR)
+        run.handled(offset)
 
     def _emit_closed(self, run: PartitionRun, now: float) -> None:
         """Produce what the partition's watermark closed since the last call."""
@@ -238,21 +259,33 @@ class SpeedLayer:
                                   run.closed)
             self._emit_closed(run, now)
 
-    def _high_watermark(self, number: int) -> int | None:
-        """The partition's end offset as of the last fetch (None before the first one)."""
+    def _watermarks(self, number: int) -> tuple[int, int] | None:
+        """The partition's (low, high) offsets as of the last fetch (None before one)."""
         partition = TopicPartition(self.settings.topic_trades, number)
         try:
-            _, high = self._consumer.get_watermark_offsets(partition, cached=True)
+            low, high = self._consumer.get_watermark_offsets(partition, cached=True)
         except KafkaException:
             return None
-        return None if high < 0 else int(high)
+        return None if high < 0 else (int(low), int(high))
+
+    def _high_watermark(self, number: int) -> int | None:
+        offsets = self._watermarks(number)
+        return None if offsets is None else offsets[1]
 
     def _caught_up(self, number: int, run: PartitionRun) -> bool:
-        """No backlog: a partition that still has records to read is slow, not idle."""
-        high = self._high_watermark(number)
-        return high is not None and high <= (run.processed or 0)
+        """No backlog: everything there is has been read. A partition with records still
+        to read, a replay not finished included, is slow, not idle."""
+        offsets = self._watermarks(number)
+        if offsets is None:
+            return False
+        low, high = offsets
+        position = run.position
+        return high <= low if position is None else high <= position
 
     def _commit(self, begin_next: bool = True) -> None:
+        now = self.clock()
+        for run in self.partitions.values():  # nothing closed may miss its transaction
+            self._emit_closed(run, now)
         self.writer.commit(self.partitions, begin_next=begin_next)
         self.summary.commits += 1
         self._mirror.sync(self.summary)
@@ -268,8 +301,8 @@ class SpeedLayer:
                 lag_s = (wall_us - run.engine.watermark_us) / 1_000_000
                 self.metrics.watermark_lag.labels(str(number)).set(lag_s)
             high = self._high_watermark(number)
-            if high is not None and run.processed is not None:
-                self.metrics.consumer_lag.labels(str(number)).set(max(0, high - run.processed))
+            if high is not None and run.position is not None:
+                self.metrics.consumer_lag.labels(str(number)).set(max(0, high - run.position))
 
     def _message_error(self, message: Message) -> None:
         error = message.error()
@@ -278,17 +311,28 @@ class SpeedLayer:
         log.warning("consumer error", extra={"error": str(error)})
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        conf = consumer_config(self.settings, "unused-restore-reader")
         numbers = [tp.partition for tp in partitions]
-        states = restore(conf, self.settings.topic_speed_state, numbers)
+        states = self._restore(numbers)
+        legacy = [n for n, state in states.items()
+                  if state.position is not None and state.position.low_water is None]
+        committed = self._committed(legacy) if legacy else {}
+        settings = self.settings
         for number, state in states.items():
-            engine = PartitionEngine(self.settings.intervals_us, self.settings.allowed_lateness_us)
-            self.partitions[number] = PartitionRun.restored(engine, state, self.clock())
+            engine = PartitionEngine(settings.intervals_us, settings.allowed_lateness_us,
+                                     settings.dedup_horizon_us)
+            run = PartitionRun.restored(engine, state, self.clock(), committed.get(number))
+            self.partitions[number] = run
             position = state.position
             log.info("partition restored", extra={
                 "partition": number, "rollups": len(state.rollups),
                 "position": None if position is None else msgspec.structs.asdict(position)})
         self._last_input = self.clock()
+
+    def _committed(self, numbers: list[int]) -> dict[int, int]:
+        """The group's committed offsets (for state written before the changelog held them)."""
+        topic = self.settings.topic_trades
+        found = self._consumer.committed([TopicPartition(topic, n) for n in numbers], 60)
+        return {tp.partition: tp.offset for tp in found if tp.offset >= 0}
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self.writer.in_transaction:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -42,9 +43,11 @@ class TransactionWriter:
     and commits them atomically with the consumer offsets."""
 
     def __init__(self, producer: Producer, consumer: Consumer, settings: CandlesSettings,
-                 metrics: SpeedMetrics, live_interval_s: float | None) -> None:
+                 metrics: SpeedMetrics, live_interval_s: float | None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.producer, self.consumer, self.settings, self.metrics = (
             producer, consumer, settings, metrics)
+        self.clock = clock
         self.commit_interval_s = settings.speed_commit_interval_ms / 1000
         self.backlog_interval_s = max(settings.speed_backlog_commit_interval_ms / 1000,
                                       self.commit_interval_s)
@@ -57,7 +60,7 @@ class TransactionWriter:
     def begin(self) -> None:
         self.producer.begin_transaction()
         self.in_transaction = True
-        self._last_commit = time.monotonic()
+        self._last_commit = self.clock()
 
     def due(self, now: float, backlog: bool = False) -> bool:
         """Time to commit: every commit interval, or every backlog interval while the
@@ -139,16 +142,16 @@ class TransactionWriter:
         for number, run in partitions.items():
             offset = run.commit_offset()
             if offset is None:
-                continue
-            self._write_changelog(number, run)
+                continue  # nothing read and nothing committed yet: nothing to record
+            self._write_changelog(number, run, offset)
             offsets.append(TopicPartition(self.settings.topic_trades, number, offset))
-        began = time.monotonic()
+        began = self.clock()
         if offsets:
             self.producer.send_offsets_to_transaction(
                 offsets, self.consumer.consumer_group_metadata(), TXN_TIMEOUT_S)
         self.producer.commit_transaction(TXN_TIMEOUT_S)
         self.in_transaction = False
-        done = time.monotonic()
+        done = self.clock()
         self.metrics.commit_latency.observe(done - began)
         self.metrics.last_commit.set_to_current_time()
         for run in partitions.values():
@@ -158,11 +161,11 @@ class TransactionWriter:
         if begin_next:
             self.begin()
 
-    def _write_changelog(self, number: int, run: PartitionRun) -> None:
+    def _write_changelog(self, number: int, run: PartitionRun, low_water: int) -> None:
         topic = self.settings.topic_speed_state
         engine = run.engine
         assert run.processed is not None
-        position = Position(run.processed, engine.watermark_us, engine.max_ts_us)
+        position = Position(run.processed, engine.watermark_us, engine.max_ts_us, low_water)
         self._produce(topic, encode_position(position), position_key(number), partition=number)
         for interval_us, symbol, start in run.rollups_changed - run.rollups_emitted:
             candle = engine.rollups[interval_us].get((symbol, start))

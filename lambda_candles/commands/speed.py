@@ -9,6 +9,7 @@ import click
 from lambda_candles import logs
 from lambda_candles.http_server import start_observability
 from lambda_candles.options import setting_option, settings_from
+from speed_layer.clients import build_clients
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.processor import SpeedLayer, StopRules
 
@@ -46,7 +47,7 @@ def speed(
     )
     logs.configure(settings.log_level, settings.log_format)
     registry, heartbeat = start_observability(settings.metrics_port, stale_after_s=30.0)
-    layer = SpeedLayer(settings, SpeedMetrics(registry), heartbeat,
+    layer = SpeedLayer(settings, build_clients(settings), SpeedMetrics(registry), heartbeat,
                        StopRules(idle_exit_s, max_runtime_s), live=live)
     summary = layer.run()
     if summary_json:

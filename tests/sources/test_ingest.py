@@ -32,6 +32,7 @@ from sources.ingest.backoff import Backoff
 from sources.ingest.checkpoint import HEADER_SEQ
 from sources.pacing import Pace
 from sources.records import Record, kafka_timestamp_ms
+from speed_layer.clients import build_clients
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.processor import SpeedLayer, StopRules
 from tests.pipeline import Pipeline
@@ -226,8 +227,8 @@ def test_the_speed_layer_makes_the_reference_candles_from_ingested_trades(
     equal to the contract's reference over the file's valid, not-late trades."""
     settings = pipeline.settings
     ingest(settings, feed_url, Mode.STREAM, None, FAST)
-    SpeedLayer(settings, SpeedMetrics(CollectorRegistry()), Heartbeat(60.0),
-               StopRules(idle_exit_s=3.0)).run()
+    SpeedLayer(settings, build_clients(settings), SpeedMetrics(CollectorRegistry()),
+               Heartbeat(60.0), StopRules(idle_exit_s=3.0)).run()
     candles = {c.key: c for c in (decode_candle(m.value() or b"")
                                   for m in pipeline.messages(settings.topic_candles))}
     late = set()

@@ -2,13 +2,10 @@
 
 The central invariant: whatever the arrival order, the candles the engine emits equal the
 contract's reference over exactly the trades it applied (not late, not duplicate), for
-every interval; and a crash at any commit point, recovered the way the processor does it,
-changes nothing.
+every interval. Crashes are tested through the real processor (test_crash_points.py).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -117,51 +114,6 @@ def test_emitted_candles_equal_reference_over_applied_trades(trades: list[Trade]
     assert len(keys) == len(set(keys))  # each candle once
 
 
-@dataclass
-class Snapshot:
-    """What a commit persists: the changelog (position + rollups) and the offsets."""
-
-    max_ts_us: int
-    watermark_us: int
-    rollups: list[Candle]
-    processed: int
-    low_water: int
-
-
-def snapshot(eng: PartitionEngine, processed: int) -> Snapshot:
-    rollups = [c for partials in eng.rollups.values() for c in partials.values()]
-    return Snapshot(eng.max_ts_us, eng.watermark_us, rollups, processed,
-                    eng.low_water_offset(processed))
-
-
-def recover(snap: Snapshot, trades: list[Trade]) -> PartitionEngine:
-    """What the processor does on assignment: restore, then replay [low_water, processed)."""
-    eng = engine()
-    eng.restore_position(snap.max_ts_us, snap.watermark_us)
-    for candle in snap.rollups:
-        eng.restore_rollup(candle)
-    replay_closed = Closed()
-    for offset in range(snap.low_water, snap.processed):
-        eng.add(trades[offset], offset, replay_closed)
-    assert replay_closed.candles == []  # replay never re-emits
-    return eng
-
-
-@settings(max_examples=200, deadline=None)
-@given(arrivals(), st.integers(0, 1000))
-def test_crash_at_any_commit_point_changes_nothing(trades: list[Trade], cut: int) -> None:
-    expected_candles, expected_outcomes = run(trades)
-    crash_at = cut % (len(trades) + 1)
-    first, closed = engine(), Closed()
-    outcomes = [first.add(trades[o], o, closed) for o in range(crash_at)]
-    committed = list(closed.candles)
-    second, closed = recover(snapshot(first, crash_at), trades), Closed()
-    outcomes += [second.add(trades[o], o, closed) for o in range(crash_at, len(trades))]
-    second.advance_to(FAR_FUTURE, closed)
-    assert committed + closed.candles == expected_candles
-    assert outcomes == expected_outcomes
-
-
 def test_end_of_input_closes_every_window_with_data_and_no_later_one() -> None:
     """The flush at end of input (``--exit-when-idle``) emits every candle holding data,
     the 1m rollup too; a run resumed from that state treats only those windows as closed."""
@@ -176,3 +128,39 @@ def test_end_of_input_closes_every_window_with_data_and_no_later_one() -> None:
     assert eng.watermark_us == minute_end
     assert eng.add(t(4, minute_end - T0 - S), 3, closed) is Outcome.LATE  # 1m emitted
     assert eng.add(t(5, minute_end - T0 + S), 4, closed) is Outcome.APPLIED  # next minute
+
+
+def test_a_re_send_after_its_window_closed_is_a_duplicate_within_the_horizon() -> None:
+    """The dedup horizon: after close, an exact re-send is a duplicate, other content a
+    conflict, until the watermark passes the window end + horizon; then it is late."""
+    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 10 * S), Closed()
+    eng.add(t(1, 0), 0, closed)
+    eng.add(t(2, 5 * S), 1, closed)  # watermark 3 s: [0, 1 s) closed
+    assert [c.window_start_us for c in closed.candles] == [T0]
+    assert eng.add(t(1, 0), 2, closed) is Outcome.DUPLICATE
+    assert eng.add(t(1, 0, price=101), 3, closed) is Outcome.CONFLICT
+    assert eng.add(t(3, 10), 4, closed) is Outcome.LATE  # a new id: late, remembered
+    assert eng.add(t(3, 10), 5, closed) is Outcome.DUPLICATE  # its re-send: a duplicate
+    eng.add(t(4, 12 * S + 999_999), 6, closed)  # watermark 10.99 s < end 1 s + 10 s
+    assert eng.add(t(1, 0), 7, closed) is Outcome.DUPLICATE
+    eng.add(t(5, 13 * S), 8, closed)  # watermark 11 s: the horizon of [0, 1 s) has passed
+    assert eng.add(t(1, 0), 9, closed) is Outcome.LATE
+    assert eng.add(t(3, 10), 10, closed) is Outcome.LATE
+
+
+def test_without_a_horizon_a_re_send_after_close_is_late() -> None:
+    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 0), Closed()
+    eng.add(t(1, 0), 0, closed)
+    eng.add(t(2, 5 * S), 1, closed)
+    assert eng.add(t(1, 0), 2, closed) is Outcome.LATE
+
+
+def test_kept_windows_hold_the_low_water_offset_until_the_horizon_passes() -> None:
+    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 10 * S), Closed()
+    eng.add(t(1, 0), 7, closed)
+    eng.add(t(2, 5 * S), 8, closed)
+    assert eng.table.first_offset() == 7  # [0, 1 s) closed but kept: re-read from 7
+    assert eng.table.kept() == (1, 1)
+    eng.add(t(3, 13 * S), 9, closed)
+    assert eng.table.first_offset() == 8
+    assert eng.table.kept() == (1, 1)  # [5 s, 6 s) closed and kept; [0, 1 s) forgotten

@@ -1,10 +1,12 @@
-"""The native hot path (speed_layer/_hotpath.c) against the contract's Python code.
+"""The native hot path (speed_layer/native/) against the contract's Python code.
 
 The scanner may only handle what it handles exactly as the Python path would: its parser
 accepts a strict subset of values and must give the identical trade for each; anything
 else goes back to Python. Its fold must equal CandleBuilder to the last unit, beyond 128
-bits. A batch scanned natively must leave the same candles, outcomes, offsets and counts
-as the same batch handled message by message in Python.
+bits. A batch run through the real processor (``SpeedLayer._process``) with the scanner
+must produce the same records, counts and positions as the same batch with every message
+handed to the processor's Python path. Its limits come from candle_core: a changed bound
+reaches it, and an unknown one stops it from being built.
 """
 
 from __future__ import annotations
@@ -18,20 +20,27 @@ import pytest
 from confluent_kafka import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry
 
 from candle_core.candle import Candle, CandleBuilder
 from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT, format_fixed
-from candle_core.message_kind import TYPE_PREFIX, non_trade_kind
-from candle_core.parsing import MAX_TS_US, TradeParser
-from candle_core.trade import Rejection, Trade
+from candle_core.parsing import MAX_TS_US, TradeParser, native_limits
+from candle_core.settings import load_settings
+from candle_core.trade import Trade
+from lambda_candles.http_server import Heartbeat
 from sources.records import encode_wire, trade_record
-from speed_layer._hotpath import CLOSE, SLOW, Scanner, WindowTable
-from speed_layer.engine import FAR_FUTURE, Closed, Outcome, PartitionEngine
+from speed_layer._hotpath import SLOW, Cursor, Scanner, WindowTable
+from speed_layer.changelog import PartitionState
+from speed_layer.engine import PartitionEngine
+from speed_layer.metrics import SpeedMetrics
+from speed_layer.partition import PartitionRun
+from speed_layer.processor import SpeedLayer
+from tests.speed_layer.memory_kafka import MemoryKafka, memory_clients
 
 SKEW_US = 5_000_000
 KAFKA_TS_US = 1_700_000_000_000_000
 PARSER = TradeParser(SKEW_US)
-SCANNER = Scanner(Message, SKEW_US)
+SCANNER = Scanner(Message, native_limits(SKEW_US))
 S = 1_000_000
 INTERVALS = (S, 10 * S, 60 * S)
 
@@ -183,7 +192,7 @@ def builder_candle(trades: list[Trade]) -> Candle:
 def test_the_native_fold_equals_candle_builder(rows: list[tuple[int, int, int, int]]) -> None:
     trades = [Trade("AAPL", trade_id, KAFKA_TS_US + ts, price, size)
               for ts, trade_id, price, size in rows]
-    table = WindowTable(0)
+    table = WindowTable(S, 0)
     for offset, trade in enumerate(trades):
         assert table.add(*trade, offset) & 7 == 0
     assert fold_candle(table) == builder_candle(trades)
@@ -196,7 +205,7 @@ def test_sums_beyond_128_bits_stay_exact() -> None:
     trades = [Trade("BIG", i, KAFKA_TS_US + i % S, MAX_PRICE_INT, MAX_SIZE_INT)
               for i in range(count)]
     trades += [Trade("BIG", 10**6 + i, KAFKA_TS_US + i, 1, 1) for i in range(3)]
-    table = WindowTable(0)
+    table = WindowTable(S, 0)
     for offset, trade in enumerate(trades):
         table.add(*trade, offset)
     candle = fold_candle(table)
@@ -205,78 +214,67 @@ def test_sums_beyond_128_bits_stay_exact() -> None:
     assert candle == builder_candle(trades)
 
 
-# ---- the scanner over a batch -----------------------------------------------------------
+# ---- the scanner over a batch, through the real processor -------------------------------
+
+class PythonPathOnly:
+    """A scanner that hands every message to the processor's Python path."""
+
+    def scan(self, messages: list[Message], start: int, cursors: dict[int, Cursor],
+             now: float) -> tuple[int, int, int]:
+        return start, SLOW, -1
+
+    def drain(self) -> tuple[int, int, dict[str, int]]:
+        return 0, 0, {}
+
+
+@dataclass
+class CountingScanner:
+    """The real scanner, counting what it applied itself."""
+
+    scanner: Scanner
+    native_valid: int = 0
+
+    def scan(self, messages: list[Message], start: int, cursors: dict[int, Cursor],
+             now: float) -> tuple[int, int, int]:
+        return self.scanner.scan(messages, start, cursors, now)
+
+    def drain(self) -> tuple[int, int, dict[str, int]]:
+        consumed, valid, skipped = self.scanner.drain()
+        self.native_valid += valid
+        return consumed, valid, skipped
+
 
 @dataclass
 class Outcomes:
-    """What handling a batch left: per offset, and in counts."""
+    """What the processor produced for a batch, and what it counted."""
 
-    by_offset: dict[int, str] = field(default_factory=dict)
-    candles: list[Candle] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=dict)
-    consumed: int = 0
-    valid: int = 0
-    native_valid: int = field(default=0, compare=False)  # applied by the scanner itself
+    produced: list[tuple[str, bytes | None, tuple[tuple[str, bytes], ...]]]
+    summary: dict[str, object]
+    position: int | None
+    native_valid: int = field(default=0, compare=False)
 
 
-def handle_in_python(engine: PartitionEngine, message: Message, seen: Outcomes,
-                     closed: Closed, replay_until: int) -> None:
-    """The processor's per-message path (speed_layer/processor.py `_process_one`)."""
-    offset, value = message.offset(), message.value() or b""
-    if value.startswith(TYPE_PREFIX) and (kind := non_trade_kind(value)) is not None:
-        if offset >= replay_until:
-            seen.consumed += 1
-            seen.skipped[kind] = seen.skipped.get(kind, 0) + 1
-            seen.by_offset[offset] = "skipped"
-            engine.table.processed = offset + 1
-        return
-    _, timestamp_ms = message.timestamp()
-    result = PARSER.parse(value, timestamp_ms * 1000)
-    if offset < replay_until:
-        if isinstance(result, Trade):
-            engine.add(result, offset, closed)
-        return
-    seen.consumed += 1
-    if isinstance(result, Rejection):
-        seen.by_offset[offset] = result.reason
-    else:
-        outcome = engine.add(result, offset, closed)
-        seen.valid += outcome is Outcome.APPLIED
-        seen.by_offset[offset] = outcome.value
-    engine.table.processed = offset + 1
-
-
-def run_batch(messages: list[Message], native: bool, replay_until: int = -1
-              ) -> tuple[Outcomes, PartitionEngine]:
-    engine, closed, seen = PartitionEngine(INTERVALS, 2 * S), Closed(), Outcomes()
-    engine.table.replay_until = replay_until
-    scanner = Scanner(Message, SKEW_US)
-    if native:
-        index = 0
-        while index < len(messages):
-            index, why, _ = scanner.scan(messages, index, {0: engine.table}, 1.0)
-            if why == SLOW:
-                handle_in_python(engine, messages[index], seen, closed, replay_until)
-                index += 1
-            elif why == CLOSE:
-                engine.close_due(closed)
-        consumed, valid, skipped = scanner.drain()
-        seen.consumed += consumed
-        seen.valid += valid
-        seen.native_valid = valid
-        for kind, count in skipped.items():
-            seen.skipped[kind] = seen.skipped.get(kind, 0) + count
-        for message in messages:  # what the scanner handled itself: skipped or applied
-            offset, value = message.offset(), message.value()
-            if offset >= replay_until and offset not in seen.by_offset:
-                seen.by_offset[offset] = "skipped" if non_trade_kind(value) else "applied"
-        seen.by_offset = dict(sorted(seen.by_offset.items()))
-    else:
-        for message in messages:
-            handle_in_python(engine, message, seen, closed, replay_until)
-    engine.advance_to(FAR_FUTURE, closed)
-    seen.candles = closed.candles
-    return seen, engine
+def run_batch(messages: list[Message], native: bool, replay_until: int | None = None
+              ) -> Outcomes:
+    """``SpeedLayer._process`` over one batch of partition 0, then the end-of-input flush."""
+    config = load_settings(intervals=("1s", "10s", "1m"), allowed_lateness_ms=2_000,
+                           max_future_skew_ms=SKEW_US // 1000, dedup_horizon_ms=0,
+                           kafka_bootstrap_servers="memory:0")
+    kafka = MemoryKafka(1)
+    clients = memory_clients(kafka, config.topic_speed_state, random.Random(0), 10)
+    layer = SpeedLayer(config, clients, SpeedMetrics(CollectorRegistry()), Heartbeat(60.0))
+    counting = CountingScanner(layer.scanner)
+    layer.scanner = counting if native else PythonPathOnly()  # type: ignore[assignment]
+    engine = PartitionEngine(config.intervals_us, config.allowed_lateness_us, 0)
+    run = PartitionRun.restored(engine, PartitionState(), 1.0)
+    run.cursor.replay_until = replay_until
+    layer.partitions[0] = run
+    layer._process(messages, 1.0)
+    layer._flush_all()
+    produced = [(topic, record.value, tuple(record.headers or ()))
+                for topic, _, record in clients.producer.pending]
+    summary = dict(layer.summary.__dict__)
+    return Outcomes(produced, summary, run.position, counting.native_valid)
 
 
 def chaotic_batch(seed: int, count: int = 3000) -> list[Message]:
@@ -314,28 +312,61 @@ def chaotic_batch(seed: int, count: int = 3000) -> list[Message]:
 @pytest.mark.parametrize("seed", range(6))
 def test_a_scanned_batch_leaves_what_python_would(seed: int) -> None:
     messages = chaotic_batch(seed)
-    native, native_engine = run_batch(messages, native=True)
-    python, python_engine = run_batch(messages, native=False)
+    native = run_batch(messages, native=True)
+    python = run_batch(messages, native=False)
     assert native == python
-    assert native_engine.table.processed == python_engine.table.processed == len(messages)
-    assert native.native_valid > 0.9 * native.valid  # the scanner did the common case
-    kinds = set(native.by_offset.values())
-    assert {"applied", "duplicate", "conflict", "late", "skipped", "missing_field",
-            "future_timestamp"} <= kinds, kinds
+    assert native.position == python.position == len(messages)
+    assert native.native_valid > 0.9 * int(str(native.summary["valid"]))  # the common case
+    reasons = {dict(headers).get("candles.reason") for topic, _, headers in native.produced
+               if topic == "trades.dlq"}
+    assert {b"missing_field", b"future_timestamp", b"conflicting_duplicate"} <= reasons
+    topics = {topic for topic, _, _ in native.produced}
+    assert {"candles", "trades.late", "trades.dlq"} <= topics
+    assert int(str(native.summary["duplicates"])) > 0
 
 
 def test_a_replayed_stretch_rebuilds_windows_and_reports_nothing() -> None:
     messages = chaotic_batch(7, count=400)
     replay_until = len(messages) // 2
-    native, native_engine = run_batch(messages, native=True, replay_until=replay_until)
-    python, python_engine = run_batch(messages, native=False, replay_until=replay_until)
+    native = run_batch(messages, native=True, replay_until=replay_until)
+    python = run_batch(messages, native=False, replay_until=replay_until)
     assert native == python
-    assert min(native.by_offset) >= replay_until
-    assert native_engine.table.processed == python_engine.table.processed == len(messages)
+    assert native.position == len(messages)
+    offsets = [int(dict(headers)["candles.source.offset"]) for topic, _, headers in
+               native.produced if topic == "trades.dlq"]
+    assert offsets and min(offsets) >= replay_until
 
 
 def test_messages_of_revoked_partitions_are_passed_over() -> None:
     messages = chaotic_batch(8, count=50)
-    scanner = Scanner(Message, SKEW_US)
+    scanner = Scanner(Message, native_limits(SKEW_US))
     assert scanner.scan(messages, 0, {}, 1.0) == (len(messages), 0, -1)
     assert scanner.drain() == (0, 0, {})
+
+
+# ---- one definition of the contract ----------------------------------------------------
+
+def test_a_changed_bound_in_candle_core_reaches_the_native_parser(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The native parser is built from candle_core's constants: lower the price bound
+    there and a price the old bound allowed is no longer native (Python rejects it)."""
+    import candle_core.parsing as parsing
+
+    value = trade_record(Trade("BTCUSDT", 1, KAFKA_TS_US, 5 * 10**8, 10**8)).value
+    assert Scanner(Message, native_limits(SKEW_US)).parse(value, KAFKA_TS_US) is not None
+    monkeypatch.setattr(parsing, "MAX_PRICE_INT", 4 * 10**8)
+    assert Scanner(Message, native_limits(SKEW_US)).parse(value, KAFKA_TS_US) is None
+    monkeypatch.setattr(parsing, "SYMBOL_REST_CHARS", parsing.SYMBOL_FIRST_CHARS)
+    dotted = trade_record(Trade("BRK.A", 1, KAFKA_TS_US, 10**8, 10**8)).value
+    assert Scanner(Message, native_limits(SKEW_US)).parse(dotted, KAFKA_TS_US) is None
+
+
+def test_an_unknown_or_impossible_limit_stops_the_native_path() -> None:
+    limits = native_limits(SKEW_US)
+    with pytest.raises(ValueError, match="without teaching"):
+        Scanner(Message, {**limits, "max_notional": 1})
+    with pytest.raises(ValueError, match="max_trade_id"):
+        Scanner(Message, {k: v for k, v in limits.items() if k != "max_trade_id"}
+                | {"extra": 1})
+    with pytest.raises(ValueError, match="max_whole_digits"):
+        Scanner(Message, {**limits, "max_whole_digits": 12})  # 12 + 8 digits > 64 bits

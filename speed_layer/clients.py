@@ -1,0 +1,54 @@
+"""The speed layer's Kafka clients, built once per process from settings.
+
+:class:`SpeedLayer` receives them instead of building them, so one bootstrap per command
+decides how it talks to Kafka, and tests can drive the real processor with a consumer
+and a producer of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+
+from candle_core.settings import CandlesSettings
+from kafka_ops.clients import consumer_config, producer_config
+from speed_layer.changelog import PartitionState, restore
+
+# A record larger than the broker's default limit reaches the DLQ with its headers.
+MAX_PRODUCE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class SpeedClients:
+    """What the speed layer talks to Kafka with."""
+
+    consumer: Any  # confluent_kafka.Consumer, or a test's stand-in
+    producer: Any  # confluent_kafka.Producer (transactional), or a test's stand-in
+    restore: Callable[[list[int]], dict[int, PartitionState]]  # the changelog reader
+
+
+def build_clients(settings: CandlesSettings) -> SpeedClients:
+    """A consumer in the speed group, a transactional producer and the changelog reader."""
+    membership: dict[str, Any] = {
+        "partition.assignment.strategy": "range",
+        # Static membership: a restarted instance takes its predecessor's place at once
+        # instead of waiting out the session timeout of a killed member.
+        "group.instance.id": f"candles-speed-{settings.speed_instance_id}",
+        "session.timeout.ms": 10_000,
+    }
+    consumer = Consumer(consumer_config(settings, settings.speed_group_id, None, **membership))
+    transactional: dict[str, Any] = {
+        "transactional.id": f"candles-speed-{settings.speed_instance_id}",
+        "transaction.timeout.ms": 60_000,
+        "message.max.bytes": MAX_PRODUCE_BYTES,
+    }
+    producer = Producer(producer_config(settings, None, **transactional))
+    restore_conf = consumer_config(settings, "unused-restore-reader")
+
+    def read_state(partitions: list[int]) -> dict[int, PartitionState]:
+        return restore(restore_conf, settings.topic_speed_state, partitions)
+
+    return SpeedClients(consumer, producer, read_state)

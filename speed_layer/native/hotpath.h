@@ -1,0 +1,161 @@
+/*
+ * speed_layer._hotpath: the speed layer's per-message work in C (see docs/speed-layer.md).
+ *
+ * Parts, one file each:
+ *   table.c   - WindowTable: one partition's 1 s windows (open ones, and closed ones kept
+ *               for the dedup horizon), their dedup ids and the event-time position;
+ *   cursor.c  - Cursor: one partition's Kafka bookkeeping (read position, replay bound);
+ *   parser.c  - the canonical-shape trade parser and the contract's limits it enforces;
+ *   scanner.c - Scanner.scan, which walks a consume() batch;
+ *   module.c  - the module and the WindowFold structure.
+ *
+ * No contract constant is written here: the window size, the bounds, the decimal scale,
+ * the symbol alphabet and the non-trade byte rule arrive from candle_core when the objects
+ * are constructed (candle_core/native_contract.py), so a changed bound reaches this code
+ * or the construction fails.
+ */
+#ifndef SPEED_LAYER_HOTPATH_H
+#define SPEED_LAYER_HOTPATH_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+typedef unsigned __int128 u128;
+
+enum { OUT_APPLIED = 0, OUT_DUPLICATE = 1, OUT_CONFLICT = 2, OUT_LATE = 3, CLOSE_DUE = 8 };
+enum { STOP_END = 0, STOP_SLOW = 1, STOP_CLOSE = 2 };
+
+/* How table_add may change the table:
+ * ADD_SCAN   - the batch scanner: only an applied trade changes anything; every other
+ *              outcome is left for Python to decide and report;
+ * ADD_LIVE   - Python's path: an applied trade is folded; a late trade inside the dedup
+ *              horizon is remembered (so its re-send is a duplicate, not late again);
+ * ADD_REPLAY - rebuilding state after a restart: as ADD_LIVE, but the event-time position
+ *              never moves (it was restored). */
+typedef enum { ADD_SCAN = 0, ADD_LIVE = 1, ADD_REPLAY = 2 } AddMode;
+
+#define NO_TIME (-(1LL << 62))
+#define FAR_FUTURE (1LL << 62)
+
+typedef struct {
+    int64_t id; /* -1: an empty hash slot */
+    int64_t ts, price, size;
+    PyObject *venue, *side; /* owned, NULL for None */
+} Seen;
+
+typedef struct Window {
+    PyObject *symbol; /* owned str */
+    Py_hash_t symhash;
+    int64_t start, end, first_offset;
+    uint64_t seq;  /* creation order, for a stable close order */
+    int closed;    /* 0: open, ids in a hash; 1: closed, ids sorted (kept for dedup) */
+    int64_t open, high, low, close, first_ts, last_ts, first_id, last_id, count;
+    u128 volume;
+    u128 notional_lo;
+    uint64_t notional_hi;
+    Seen *seen;
+    Py_ssize_t seen_cap, seen_len;
+    struct Window *older, *newer; /* creation order: the oldest holds the low-water offset */
+} Window;
+
+typedef struct {
+    PyObject_HEAD
+    int64_t base_us, lateness_us, horizon_us;
+    int64_t max_ts_us, watermark_us, next_close_us, next_rollup_close_us;
+    Window **open;
+    Py_ssize_t n_open, open_cap;
+    Window **kept; /* closed windows, in the order they closed (FIFO) */
+    Py_ssize_t kept_head, kept_len, kept_cap;
+    Window **slots; /* (symbol, start) -> window, open addressing */
+    Py_ssize_t nslots, n_indexed;
+    Window *oldest, *newest;
+    uint64_t next_seq;
+    Py_ssize_t seen_hint;
+    Py_ssize_t kept_ids;
+    int64_t bytes; /* heap bytes held by windows, their ids and the index */
+} WindowTable;
+
+typedef struct {
+    PyObject_HEAD
+    WindowTable *table; /* owned */
+    int64_t position;     /* next offset to read (-1: not known yet) */
+    int64_t replay_until; /* below this, records were processed before a restart (-1: none) */
+    double last_seen;
+} Cursor;
+
+typedef struct {
+    PyObject *symbol; /* new reference */
+    Py_hash_t symhash;
+    int64_t trade_id, ts, price, size;
+    PyObject *venue, *side; /* new references or NULL */
+} Parsed;
+
+/* The contract's limits the parser enforces, from candle_core.native_contract. */
+typedef struct {
+    int64_t max_trade_id, max_ts_us, max_price_int, max_size_int, max_future_skew_us;
+    int decimals, max_whole_digits, max_venue_len;
+    Py_ssize_t max_symbol_len, max_record_bytes, max_kind_bytes;
+    unsigned char symbol_first[256], symbol_rest[256];
+    char type_prefix[32], trade_prefix[32];
+    Py_ssize_t type_prefix_len, trade_prefix_len;
+} Limits;
+
+#define INTERN_SLOTS 4096
+#define INTERN_MAX_LEN 32
+#define MAX_KINDS 16
+#define MAX_KIND_BYTES_CAP 64
+
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t len;
+    char bytes[INTERN_MAX_LEN];
+    PyObject *str; /* owned */
+} Interned;
+
+typedef struct {
+    Py_ssize_t len;
+    char bytes[MAX_KIND_BYTES_CAP];
+    long long count;
+} KindCount;
+
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *message_type;
+    PyCFunction m_error, m_partition, m_offset, m_value, m_timestamp;
+    Limits limits;
+    Interned *symbols, *venues;
+    PyObject *buy, *sell;
+    long long consumed, valid;
+    KindCount kinds[MAX_KINDS];
+    int n_kinds;
+} Scanner;
+
+extern PyTypeObject WindowTableType;
+extern PyTypeObject CursorType;
+extern PyTypeObject ScannerType;
+extern PyTypeObject *WindowFoldType;
+
+/* table.c */
+int table_add(WindowTable *t, const Parsed *trade, int64_t offset, AddMode mode);
+int64_t table_first_offset(WindowTable *t);
+
+/* parser.c */
+int limits_from_dict(Limits *limits, PyObject *dict);
+int parse_trade(Scanner *sc, const char *p, Py_ssize_t n, int64_t kafka_ts_us, Parsed *t);
+void parsed_clear(Parsed *t);
+int is_non_trade(const Limits *limits, const char *bytes, Py_ssize_t size);
+
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* int64 attribute helpers shared by the types */
+int as_int64(PyObject *obj, int64_t *out, const char *name);
+
+#endif

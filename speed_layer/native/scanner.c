@@ -1,0 +1,305 @@
+/*
+ * Scanner.scan walks a consume() batch and handles the common case of every message: a
+ * non-trade (the byte rule of candle_core/message_kind.py) is counted and skipped; a trade
+ * in the canonical shape (parser.c) is folded into its open 1 s window. It stops and hands
+ * the message back to Python (SLOW) for anything else: a consumer error, a value outside
+ * the shape, anything the contract would reject, and every trade whose outcome is not
+ * "applied" (late, duplicate, conflict). It also stops (CLOSE) as soon as a trade moves
+ * the watermark to a window end, so Python closes windows exactly where a per-record
+ * engine would: a batched scan cannot change which trades are late.
+ *
+ * Message accessors are called through their method descriptors' C functions (public
+ * CPython API: PyMethodDescrObject / PyMethodDef), never through confluent-kafka's private
+ * struct layout.
+ */
+#include "hotpath.h"
+
+#include <string.h>
+
+static PyCFunction method_of(PyTypeObject *type, const char *name) {
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
+    if (descr == NULL) return NULL;
+    PyCFunction fn = NULL;
+    if (Py_IS_TYPE(descr, &PyMethodDescr_Type) &&
+        (((PyMethodDescrObject *)descr)->d_method->ml_flags & ~METH_COEXIST) == METH_NOARGS)
+        fn = ((PyMethodDescrObject *)descr)->d_method->ml_meth;
+    else
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a C method without arguments; this "
+                     "confluent-kafka is not supported by speed_layer._hotpath",
+                     type->tp_name, name);
+    Py_DECREF(descr);
+    return fn;
+}
+
+static int Scanner_init(Scanner *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"message_type", "limits", NULL};
+    PyObject *type, *limits;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!", kwlist, &PyType_Type, &type,
+                                     &PyDict_Type, &limits))
+        return -1;
+    if (limits_from_dict(&self->limits, limits) < 0) return -1;
+    Py_INCREF(type);
+    Py_XSETREF(self->message_type, (PyTypeObject *)type);
+    if (!(self->m_error = method_of(self->message_type, "error"))) return -1;
+    if (!(self->m_partition = method_of(self->message_type, "partition"))) return -1;
+    if (!(self->m_offset = method_of(self->message_type, "offset"))) return -1;
+    if (!(self->m_value = method_of(self->message_type, "value"))) return -1;
+    if (!(self->m_timestamp = method_of(self->message_type, "timestamp"))) return -1;
+    if (self->symbols == NULL) {
+        self->symbols = PyMem_Calloc(INTERN_SLOTS, sizeof(Interned));
+        self->venues = PyMem_Calloc(INTERN_SLOTS, sizeof(Interned));
+        if (self->symbols == NULL || self->venues == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    if (self->buy == NULL) {
+        self->buy = PyUnicode_InternFromString("buy");
+        self->sell = PyUnicode_InternFromString("sell");
+        if (self->buy == NULL || self->sell == NULL) return -1;
+    }
+    return 0;
+}
+
+static void free_interned(Interned *cache) {
+    if (cache == NULL) return;
+    for (int i = 0; i < INTERN_SLOTS; i++) Py_XDECREF(cache[i].str);
+    PyMem_Free(cache);
+}
+
+static void Scanner_dealloc(Scanner *self) {
+    Py_XDECREF(self->message_type);
+    free_interned(self->symbols);
+    free_interned(self->venues);
+    Py_XDECREF(self->buy);
+    Py_XDECREF(self->sell);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Count a non-trade message; 0 when Python must do it (a kind that is not plain ASCII,
+ * or more distinct kinds than the table holds). */
+static int count_kind(Scanner *sc, const char *value, Py_ssize_t n) {
+    const Limits *l = &sc->limits;
+    const char *kind = value + l->type_prefix_len;
+    Py_ssize_t limit = n - l->type_prefix_len;
+    if (limit > l->max_kind_bytes + 1) limit = l->max_kind_bytes + 1;
+    const char *quote = limit > 0 ? memchr(kind, '"', limit) : NULL;
+    Py_ssize_t len;
+    if (quote == NULL || quote == kind) {
+        kind = "other";
+        len = 5;
+    } else {
+        len = quote - kind;
+        for (Py_ssize_t i = 0; i < len; i++)
+            if ((unsigned char)kind[i] > 0x7e || (unsigned char)kind[i] < 0x20) return 0;
+    }
+    for (int i = 0; i < sc->n_kinds; i++) {
+        KindCount *k = &sc->kinds[i];
+        if (k->len == len && memcmp(k->bytes, kind, len) == 0) {
+            k->count++;
+            return 1;
+        }
+    }
+    if (sc->n_kinds == MAX_KINDS) return 0;
+    KindCount *k = &sc->kinds[sc->n_kinds++];
+    k->len = len;
+    memcpy(k->bytes, kind, len);
+    k->count = 1;
+    return 1;
+}
+
+static PyObject *stop(Py_ssize_t index, int why, long partition) {
+    return Py_BuildValue("(nil)", index, why, partition);
+}
+
+/* PyLong_AsLongLongAndOverflow walks the digits directly; PyLong_AsLongLong goes through
+ * a byte array for every value above 2^30 (offsets, timestamps), several times slower. */
+static inline int read_int64(PyObject *obj, long long *out) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow) return 0;
+    if (v == -1 && PyErr_Occurred()) return -1;
+    *out = v;
+    return 1;
+}
+
+/*
+ * scan(messages, start, cursors, now) -> (index, why, partition)
+ *
+ * why = END (0): every message from start on was handled; index = len(messages).
+ * why = SLOW (1): messages[index] is for Python (nothing of it was applied or counted).
+ * why = CLOSE (2): messages[index - 1] moved partition's watermark to a window end;
+ *                  Python closes what is due, then scans on from index.
+ */
+static PyObject *Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyList_Check(args[0]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "scan(messages: list, start: int, cursors: dict, now)");
+        return NULL;
+    }
+    PyObject *messages = args[0], *cursors = args[2];
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    if (start == -1 && PyErr_Occurred()) return NULL;
+    double now = PyFloat_AsDouble(args[3]);
+    if (now == -1.0 && PyErr_Occurred()) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(messages);
+    int looked_up = 0;
+    long last_number = -1;
+    Cursor *cursor = NULL;
+    for (Py_ssize_t i = start; i < n; i++) {
+        PyObject *m = PyList_GET_ITEM(messages, i);
+        if (Py_TYPE(m) != self->message_type) return stop(i, STOP_SLOW, -1);
+        PyObject *err = self->m_error(m, NULL);
+        if (err == NULL) return NULL;
+        Py_DECREF(err);
+        if (err != Py_None) return stop(i, STOP_SLOW, -1);
+        PyObject *part = self->m_partition(m, NULL);
+        if (part == NULL) return NULL;
+        long number = PyLong_AsLong(part);
+        if (number == -1 && PyErr_Occurred()) {
+            Py_DECREF(part);
+            return NULL;
+        }
+        if (!looked_up || number != last_number) {
+            PyObject *found = PyDict_GetItemWithError(cursors, part); /* the int is the key */
+            Py_DECREF(part);
+            if (found == NULL && PyErr_Occurred()) return NULL;
+            if (found != NULL && !Py_IS_TYPE(found, &CursorType)) {
+                PyErr_SetString(PyExc_TypeError, "cursors must map partition -> Cursor");
+                return NULL;
+            }
+            cursor = (Cursor *)found;
+            looked_up = 1;
+            last_number = number;
+        } else {
+            Py_DECREF(part);
+        }
+        if (cursor == NULL) continue; /* revoked while this batch was in flight */
+        WindowTable *table = cursor->table;
+        PyObject *off = self->m_offset(m, NULL);
+        if (off == NULL) return NULL;
+        long long offset = 0;
+        int read = read_int64(off, &offset);
+        Py_DECREF(off);
+        if (read < 0) return NULL;
+        if (read == 0 || offset < 0) return stop(i, STOP_SLOW, -1);
+        int replaying = offset < cursor->replay_until;
+        PyObject *value = self->m_value(m, NULL);
+        if (value == NULL) return NULL;
+        if (!PyBytes_Check(value)) {
+            Py_DECREF(value);
+            return stop(i, STOP_SLOW, -1);
+        }
+        const char *bytes = PyBytes_AS_STRING(value);
+        Py_ssize_t size = PyBytes_GET_SIZE(value);
+        if (is_non_trade(&self->limits, bytes, size)) { /* an order or quote: never decoded */
+            if (!replaying) {
+                if (!count_kind(self, bytes, size)) {
+                    Py_DECREF(value);
+                    return stop(i, STOP_SLOW, -1);
+                }
+                self->consumed++;
+            }
+            cursor->position = offset + 1;
+            Py_DECREF(value);
+            continue;
+        }
+        PyObject *stamp = self->m_timestamp(m, NULL);
+        if (stamp == NULL) {
+            Py_DECREF(value);
+            return NULL;
+        }
+        long long stamp_ms = -1;
+        int stamp_ok = PyTuple_Check(stamp) && PyTuple_GET_SIZE(stamp) == 2;
+        if (stamp_ok) {
+            PyObject *ms = PyTuple_GET_ITEM(stamp, 1);
+            stamp_ok = PyLong_Check(ms) && read_int64(ms, &stamp_ms) == 1;
+            PyErr_Clear();
+        }
+        Py_DECREF(stamp);
+        if (!stamp_ok || stamp_ms > (1LL << 50) || stamp_ms < -(1LL << 50)) {
+            Py_DECREF(value);
+            return stop(i, STOP_SLOW, -1);
+        }
+        Parsed t;
+        int ok = parse_trade(self, bytes, size, stamp_ms * 1000, &t);
+        Py_DECREF(value);
+        if (ok < 0) return NULL;
+        if (!ok) return stop(i, STOP_SLOW, -1);
+        int code = table_add(table, &t, offset, replaying ? ADD_REPLAY : ADD_SCAN);
+        parsed_clear(&t);
+        if (code < 0) return NULL;
+        if (!replaying) {
+            /* late, duplicate, conflict: nothing changed; Python decides and reports */
+            if ((code & ~CLOSE_DUE) != OUT_APPLIED) return stop(i, STOP_SLOW, -1);
+            self->consumed++;
+            self->valid++;
+            cursor->last_seen = now;
+        }
+        cursor->position = offset + 1;
+        if (code & CLOSE_DUE) return stop(i + 1, STOP_CLOSE, number);
+    }
+    return stop(n, STOP_END, -1);
+}
+
+static PyObject *Scanner_drain(Scanner *self, PyObject *Py_UNUSED(ignored)) {
+    PyObject *kinds = PyDict_New();
+    if (kinds == NULL) return NULL;
+    for (int i = 0; i < self->n_kinds; i++) {
+        KindCount *k = &self->kinds[i];
+        PyObject *name = PyUnicode_FromStringAndSize(k->bytes, k->len);
+        PyObject *count = PyLong_FromLongLong(k->count);
+        if (name == NULL || count == NULL || PyDict_SetItem(kinds, name, count) < 0) {
+            Py_XDECREF(name);
+            Py_XDECREF(count);
+            Py_DECREF(kinds);
+            return NULL;
+        }
+        Py_DECREF(name);
+        Py_DECREF(count);
+    }
+    PyObject *out = Py_BuildValue("(LLN)", self->consumed, self->valid, kinds);
+    if (out == NULL) return NULL;
+    self->consumed = self->valid = 0;
+    self->n_kinds = 0;
+    return out;
+}
+
+static PyObject *Scanner_parse(Scanner *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "parse(value: bytes, kafka_ts_us: int)");
+        return NULL;
+    }
+    int64_t kafka_ts_us;
+    if (as_int64(args[1], &kafka_ts_us, "kafka_ts_us") < 0) return NULL;
+    if (kafka_ts_us > (1LL << 60) || kafka_ts_us < -(1LL << 60)) Py_RETURN_NONE;
+    Parsed t;
+    int ok = parse_trade(self, PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]),
+                         kafka_ts_us, &t);
+    if (ok < 0) return NULL;
+    if (!ok) Py_RETURN_NONE;
+    PyObject *out = Py_BuildValue("(OLLLLOO)", t.symbol, (long long)t.trade_id, (long long)t.ts,
+                                  (long long)t.price, (long long)t.size,
+                                  t.venue ? t.venue : Py_None, t.side ? t.side : Py_None);
+    parsed_clear(&t);
+    return out;
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))Scanner_scan, METH_FASTCALL,
+     "scan(messages, start, cursors, now) -> (index, why, partition)"},
+    {"drain", (PyCFunction)Scanner_drain, METH_NOARGS,
+     "drain() -> (consumed, valid, skipped by type) since the last drain"},
+    {"parse", (PyCFunction)(void (*)(void))Scanner_parse, METH_FASTCALL,
+     "parse(value, kafka_ts_us) -> (symbol, trade_id, ts_us, price, size, venue, side) or None"},
+    {NULL}};
+
+PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "speed_layer._hotpath.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Handles the common case of every message in a consume() batch.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Scanner_init,
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_methods = Scanner_methods,
+};

@@ -1,0 +1,664 @@
+/*
+ * WindowTable: one partition's 1 s windows and event-time position.
+ *
+ * A window is open until the watermark reaches its end; then its candle is handed to
+ * Python (close) and the window is kept, closed, for the dedup horizon: until the
+ * watermark reaches end + horizon, a re-send of one of its trades is a duplicate (or a
+ * conflict), never late. Whether a window is still kept is decided by that rule alone
+ * (kept_window), never by when memory happens to be freed, so the outcome of a record
+ * does not depend on the timing of evictions, and a replay after a crash rebuilds the
+ * same ids (see docs/speed-layer.md, "State recovery").
+ *
+ * Windows are also linked in creation order. Records of a partition are handled in offset
+ * order, so creation order is offset order, and the oldest window still held has the
+ * smallest first offset: the low-water offset a restart must re-read from.
+ *
+ * Exactness: prices and sizes are fixed-point integers below 2^63, so a trade's notional
+ * is below 2^126; notional sums are kept in 192 bits and volume in 128, and both become
+ * Python ints when a window closes. Nothing can overflow.
+ */
+#include "hotpath.h"
+
+#include <string.h>
+
+#define MIN_SEEN_SLOTS 16
+#define MAX_SEEN_HINT 4096
+#define MIN_INDEX_SLOTS 128
+
+static inline int same_str(PyObject *a, PyObject *b) {
+    if (a == b) return 1;
+    if (a == NULL || b == NULL) return 0;
+    return PyUnicode_Compare(a, b) == 0;
+}
+
+static inline uint64_t window_hash(Py_hash_t symhash, int64_t start) {
+    return mix64((uint64_t)symhash ^ ((uint64_t)start * 0x9E3779B97F4A7C15ULL));
+}
+
+int as_int64(PyObject *obj, int64_t *out, const char *name) {
+    long long v = PyLong_AsLongLong(obj);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_OverflowError, "%s does not fit 64 bits", name);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---- the (symbol, start) index ----------------------------------------------------- */
+
+static int index_resize(WindowTable *t, Py_ssize_t nslots) {
+    Window **slots = PyMem_Calloc(nslots, sizeof(Window *));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint64_t mask = (uint64_t)nslots - 1;
+    for (Py_ssize_t i = 0; i < t->nslots; i++) {
+        Window *w = t->slots[i];
+        if (w == NULL) continue;
+        uint64_t h = window_hash(w->symhash, w->start) & mask;
+        while (slots[h]) h = (h + 1) & mask;
+        slots[h] = w;
+    }
+    t->bytes += (int64_t)(nslots - t->nslots) * (int64_t)sizeof(Window *);
+    PyMem_Free(t->slots);
+    t->slots = slots;
+    t->nslots = nslots;
+    return 0;
+}
+
+static Window *index_find(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start) {
+    uint64_t mask = (uint64_t)t->nslots - 1;
+    uint64_t h = window_hash(symhash, start) & mask;
+    for (;;) {
+        Window *w = t->slots[h];
+        if (w == NULL) return NULL;
+        if (w->start == start && w->symhash == symhash && same_str(w->symbol, symbol)) return w;
+        h = (h + 1) & mask;
+    }
+}
+
+static int index_insert(WindowTable *t, Window *w) {
+    if ((t->n_indexed + 1) * 2 > t->nslots && index_resize(t, t->nslots * 2) < 0) return -1;
+    uint64_t mask = (uint64_t)t->nslots - 1;
+    uint64_t h = window_hash(w->symhash, w->start) & mask;
+    while (t->slots[h]) h = (h + 1) & mask;
+    t->slots[h] = w;
+    t->n_indexed++;
+    return 0;
+}
+
+/* Linear probing with backward-shift deletion: no tombstones, so lookups stay short. */
+static void index_remove(WindowTable *t, Window *w) {
+    uint64_t mask = (uint64_t)t->nslots - 1;
+    uint64_t i = window_hash(w->symhash, w->start) & mask;
+    while (t->slots[i] != w) i = (i + 1) & mask;
+    t->slots[i] = NULL;
+    t->n_indexed--;
+    uint64_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        Window *x = t->slots[j];
+        if (x == NULL) return;
+        uint64_t k = window_hash(x->symhash, x->start) & mask;
+        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            t->slots[i] = x;
+            t->slots[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+/* ---- the ids a window has seen ------------------------------------------------------ */
+
+static void seen_release(Seen *e) {
+    Py_XDECREF(e->venue);
+    Py_XDECREF(e->side);
+}
+
+static void window_free(WindowTable *t, Window *w) {
+    for (Py_ssize_t i = 0; i < w->seen_cap; i++)
+        if (w->seen[i].id >= 0) seen_release(&w->seen[i]);
+    t->bytes -= (int64_t)(sizeof(Window) + sizeof(Seen) * w->seen_cap);
+    PyMem_Free(w->seen);
+    Py_DECREF(w->symbol);
+    PyMem_Free(w);
+}
+
+static int seen_rehash(WindowTable *t, Window *w, Py_ssize_t cap) {
+    if (cap < MIN_SEEN_SLOTS) cap = MIN_SEEN_SLOTS;
+    Seen *fresh = PyMem_Malloc(sizeof(Seen) * cap);
+    if (fresh == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < cap; i++) fresh[i].id = -1;
+    uint64_t mask = (uint64_t)cap - 1;
+    for (Py_ssize_t i = 0; i < w->seen_cap; i++) {
+        if (w->seen[i].id < 0) continue;
+        uint64_t h = mix64((uint64_t)w->seen[i].id) & mask;
+        while (fresh[h].id >= 0) h = (h + 1) & mask;
+        fresh[h] = w->seen[i];
+    }
+    t->bytes += (int64_t)sizeof(Seen) * (cap - w->seen_cap);
+    PyMem_Free(w->seen);
+    w->seen = fresh;
+    w->seen_cap = cap;
+    return 0;
+}
+
+static int cmp_seen(const void *a, const void *b) {
+    int64_t x = ((const Seen *)a)->id, y = ((const Seen *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* A closing window's ids become a sorted array without empty slots: a kept window
+ * costs sizeof(Seen) per id, and lookups (rare: re-sends after close) binary-search. */
+static int seen_compact(WindowTable *t, Window *w) {
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < w->seen_cap; i++)
+        if (w->seen[i].id >= 0) w->seen[n++] = w->seen[i];
+    qsort(w->seen, n, sizeof(Seen), cmp_seen);
+    Seen *exact = PyMem_Realloc(w->seen, sizeof(Seen) * (n ? n : 1));
+    if (exact != NULL) w->seen = exact; /* else keep the larger block: still correct */
+    t->bytes -= (int64_t)sizeof(Seen) * (w->seen_cap - n);
+    w->seen_cap = n;
+    w->closed = 1;
+    t->kept_ids += n;
+    return 0;
+}
+
+static Seen *seen_find(Window *w, int64_t id) {
+    if (w->closed) {
+        Py_ssize_t lo = 0, hi = w->seen_len;
+        while (lo < hi) {
+            Py_ssize_t mid = lo + (hi - lo) / 2;
+            if (w->seen[mid].id < id) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo < w->seen_len && w->seen[lo].id == id ? &w->seen[lo] : NULL;
+    }
+    uint64_t mask = (uint64_t)w->seen_cap - 1;
+    uint64_t h = mix64((uint64_t)id) & mask;
+    while (w->seen[h].id >= 0) {
+        if (w->seen[h].id == id) return &w->seen[h];
+        h = (h + 1) & mask;
+    }
+    return NULL;
+}
+
+static void seen_fill(Seen *e, const Parsed *tr) {
+    e->id = tr->trade_id;
+    e->ts = tr->ts;
+    e->price = tr->price;
+    e->size = tr->size;
+    Py_XINCREF(tr->venue);
+    Py_XINCREF(tr->side);
+    e->venue = tr->venue;
+    e->side = tr->side;
+}
+
+static int seen_insert(WindowTable *t, Window *w, const Parsed *tr) {
+    if (w->closed) {
+        Seen *grown = PyMem_Realloc(w->seen, sizeof(Seen) * (w->seen_len + 1));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->seen = grown;
+        Py_ssize_t i = w->seen_len;
+        while (i > 0 && w->seen[i - 1].id > tr->trade_id) {
+            w->seen[i] = w->seen[i - 1];
+            i--;
+        }
+        seen_fill(&w->seen[i], tr);
+        w->seen_len++;
+        w->seen_cap = w->seen_len;
+        t->kept_ids++;
+        t->bytes += (int64_t)sizeof(Seen);
+        return 0;
+    }
+    if ((w->seen_len + 1) * 2 > w->seen_cap && seen_rehash(t, w, w->seen_cap * 2) < 0) return -1;
+    uint64_t mask = (uint64_t)w->seen_cap - 1;
+    uint64_t h = mix64((uint64_t)tr->trade_id) & mask;
+    while (w->seen[h].id >= 0) h = (h + 1) & mask;
+    seen_fill(&w->seen[h], tr);
+    w->seen_len++;
+    return 0;
+}
+
+/* ---- windows -------------------------------------------------------------------------- */
+
+static int push_window(Window ***items, Py_ssize_t *len, Py_ssize_t *cap, Window *w) {
+    if (*len == *cap) {
+        Py_ssize_t grown = *cap ? *cap * 2 : 64;
+        Window **fresh = PyMem_Realloc(*items, sizeof(Window *) * grown);
+        if (fresh == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        *items = fresh;
+        *cap = grown;
+    }
+    (*items)[(*len)++] = w;
+    return 0;
+}
+
+static int kept_push(WindowTable *t, Window *w) {
+    if (t->kept_head > 0 && t->kept_head + t->kept_len == t->kept_cap) {
+        memmove(t->kept, t->kept + t->kept_head, sizeof(Window *) * t->kept_len);
+        t->kept_head = 0;
+    }
+    Py_ssize_t end = t->kept_head + t->kept_len;
+    if (push_window(&t->kept, &end, &t->kept_cap, w) < 0) return -1;
+    t->kept_len++;
+    return 0;
+}
+
+static void unlink_window(WindowTable *t, Window *w) {
+    if (w->older) w->older->newer = w->newer;
+    else t->oldest = w->newer;
+    if (w->newer) w->newer->older = w->older;
+    else t->newest = w->older;
+}
+
+static Window *window_new(WindowTable *t, const Parsed *tr, int64_t start, int64_t offset,
+                          int closed) {
+    Window *w = PyMem_Calloc(1, sizeof(Window));
+    if (w == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_INCREF(tr->symbol);
+    w->symbol = tr->symbol;
+    w->symhash = tr->symhash;
+    w->start = start;
+    w->end = start + t->base_us;
+    w->first_offset = offset;
+    w->seq = t->next_seq++;
+    w->closed = closed;
+    t->bytes += (int64_t)sizeof(Window);
+    if (!closed && seen_rehash(t, w, t->seen_hint) < 0) {
+        t->bytes -= (int64_t)sizeof(Window);
+        Py_DECREF(w->symbol);
+        PyMem_Free(w);
+        return NULL;
+    }
+    if (index_insert(t, w) < 0 ||
+        (closed ? kept_push(t, w) : push_window(&t->open, &t->n_open, &t->open_cap, w)) < 0) {
+        /* out of memory: leave the table as it was */
+        if (t->n_indexed && index_find(t, w->symbol, w->symhash, w->start) == w)
+            index_remove(t, w);
+        window_free(t, w);
+        return NULL;
+    }
+    w->older = t->newest;
+    if (t->newest) t->newest->newer = w;
+    else t->oldest = w;
+    t->newest = w;
+    if (!closed && w->end < t->next_close_us) t->next_close_us = w->end;
+    return w;
+}
+
+static inline int kept_window(const WindowTable *t, const Window *w) {
+    return w->end + t->horizon_us > t->watermark_us;
+}
+
+static void fold(Window *w, const Parsed *tr) {
+    int64_t price = tr->price, ts = tr->ts, id = tr->trade_id;
+    if (w->count == 0) {
+        w->open = w->high = w->low = w->close = price;
+        w->first_ts = w->last_ts = ts;
+        w->first_id = w->last_id = id;
+    } else {
+        if (price > w->high) w->high = price;
+        else if (price < w->low) w->low = price;
+        if (ts < w->first_ts || (ts == w->first_ts && id < w->first_id)) {
+            w->open = price;
+            w->first_ts = ts;
+            w->first_id = id;
+        }
+        if (ts > w->last_ts || (ts == w->last_ts && id > w->last_id)) {
+            w->close = price;
+            w->last_ts = ts;
+            w->last_id = id;
+        }
+    }
+    w->count++;
+    w->volume += (u128)tr->size;
+    u128 product = (u128)price * (u128)tr->size;
+    u128 before = w->notional_lo;
+    w->notional_lo += product;
+    if (w->notional_lo < before) w->notional_hi++;
+}
+
+static inline int same_content(const Seen *e, const Parsed *tr) {
+    return e->ts == tr->ts && e->price == tr->price && e->size == tr->size &&
+           same_str(e->venue, tr->venue) && same_str(e->side, tr->side);
+}
+
+/*
+ * One valid trade at `offset` (PartitionEngine.add's rules). Returns an OUT_* code, with
+ * CLOSE_DUE added when the watermark moved to or past the earliest window or rollup end;
+ * -1 with an exception set when memory runs out (the table is then unchanged).
+ */
+int table_add(WindowTable *t, const Parsed *tr, int64_t offset, AddMode mode) {
+    int64_t start = tr->ts - tr->ts % t->base_us;
+    Window *w = index_find(t, tr->symbol, tr->symhash, start);
+    if (start + t->base_us <= t->watermark_us) { /* its 1 s window has closed: late */
+        if (start + t->base_us + t->horizon_us <= t->watermark_us) return OUT_LATE;
+        if (w != NULL && !kept_window(t, w)) return OUT_LATE;
+        Seen *e = w != NULL ? seen_find(w, tr->trade_id) : NULL;
+        if (e != NULL) return same_content(e, tr) ? OUT_DUPLICATE : OUT_CONFLICT;
+        if (mode == ADD_SCAN) return OUT_LATE;
+        if (w == NULL && (w = window_new(t, tr, start, offset, 1)) == NULL) return -1;
+        if (seen_insert(t, w, tr) < 0) return -1;
+        return OUT_LATE; /* remembered, so that its re-send is a duplicate */
+    }
+    if (w != NULL) {
+        Seen *e = seen_find(w, tr->trade_id);
+        if (e != NULL) return same_content(e, tr) ? OUT_DUPLICATE : OUT_CONFLICT;
+    } else if ((w = window_new(t, tr, start, offset, 0)) == NULL) {
+        return -1;
+    }
+    if (seen_insert(t, w, tr) < 0) return -1;
+    fold(w, tr);
+    int code = OUT_APPLIED;
+    if (mode != ADD_REPLAY && tr->ts > t->max_ts_us) {
+        t->max_ts_us = tr->ts;
+        int64_t wm = tr->ts - t->lateness_us;
+        if (wm > t->watermark_us) {
+            t->watermark_us = wm;
+            if (wm >= t->next_close_us || wm >= t->next_rollup_close_us) code |= CLOSE_DUE;
+        }
+    }
+    return code;
+}
+
+/* Free kept windows the horizon has passed (memory only: kept_window decides). */
+static void evict(WindowTable *t) {
+    while (t->kept_len > 0) {
+        Window *w = t->kept[t->kept_head];
+        if (kept_window(t, w)) break;
+        t->kept_head++;
+        t->kept_len--;
+        t->kept_ids -= w->seen_len;
+        index_remove(t, w);
+        unlink_window(t, w);
+        window_free(t, w);
+    }
+    if (t->kept_len == 0) t->kept_head = 0;
+}
+
+int64_t table_first_offset(WindowTable *t) {
+    evict(t);
+    return t->oldest ? t->oldest->first_offset : -1;
+}
+
+/* ---- the Python type ----------------------------------------------------------------- */
+
+static PyObject *pylong_from_u128(u128 v) {
+    unsigned char bytes[16];
+    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(v >> (8 * i));
+    return _PyLong_FromByteArray(bytes, 16, 1, 0);
+}
+
+static PyObject *pylong_from_u192(u128 lo, uint64_t hi) {
+    unsigned char bytes[24];
+    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(lo >> (8 * i));
+    for (int i = 0; i < 8; i++) bytes[16 + i] = (unsigned char)(hi >> (8 * i));
+    return _PyLong_FromByteArray(bytes, 24, 1, 0);
+}
+
+/* A WindowFold: what candle_core.candle.folded_candle takes, by name. */
+static PyObject *window_fold(Window *w) {
+    PyObject *fold = PyStructSequence_New(WindowFoldType);
+    if (fold == NULL) return NULL;
+    PyObject *items[13];
+    Py_INCREF(w->symbol);
+    items[0] = w->symbol;
+    items[1] = PyLong_FromLongLong(w->start);
+    items[2] = PyLong_FromLongLong(w->open);
+    items[3] = PyLong_FromLongLong(w->high);
+    items[4] = PyLong_FromLongLong(w->low);
+    items[5] = PyLong_FromLongLong(w->close);
+    items[6] = pylong_from_u128(w->volume);
+    items[7] = pylong_from_u192(w->notional_lo, w->notional_hi);
+    items[8] = PyLong_FromLongLong(w->count);
+    items[9] = PyLong_FromLongLong(w->first_ts);
+    items[10] = PyLong_FromLongLong(w->last_ts);
+    items[11] = PyLong_FromLongLong(w->first_id);
+    items[12] = PyLong_FromLongLong(w->last_id);
+    int failed = 0;
+    for (int i = 0; i < 13; i++) {
+        if (items[i] == NULL) failed = 1;
+        PyStructSequence_SET_ITEM(fold, i, items[i] ? items[i] : Py_NewRef(Py_None));
+    }
+    if (failed) {
+        Py_DECREF(fold);
+        return NULL;
+    }
+    return fold;
+}
+
+static int cmp_window(const void *a, const void *b) {
+    const Window *x = *(Window *const *)a, *y = *(Window *const *)b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"base_interval_us", "allowed_lateness_us", "dedup_horizon_us", NULL};
+    long long base, lateness, horizon = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "LL|L", kwlist, &base, &lateness, &horizon))
+        return -1;
+    if (base <= 0 || lateness < 0 || horizon < 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "base_interval_us must be > 0; lateness and horizon >= 0");
+        return -1;
+    }
+    if (self->slots != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "WindowTable is already initialised");
+        return -1;
+    }
+    self->base_us = base;
+    self->lateness_us = lateness;
+    self->horizon_us = horizon;
+    self->max_ts_us = NO_TIME;
+    self->watermark_us = NO_TIME;
+    self->next_close_us = FAR_FUTURE;
+    self->next_rollup_close_us = FAR_FUTURE;
+    self->seen_hint = MIN_SEEN_SLOTS;
+    return index_resize(self, MIN_INDEX_SLOTS);
+}
+
+static void WindowTable_dealloc(WindowTable *self) {
+    Window *w = self->oldest;
+    while (w != NULL) {
+        Window *next = w->newer;
+        window_free(self, w);
+        w = next;
+    }
+    PyMem_Free(self->open);
+    PyMem_Free(self->kept);
+    PyMem_Free(self->slots);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_ssize_t WindowTable_length(WindowTable *self) { return self->n_open; }
+
+static int parsed_from_args(PyObject *const *args, Parsed *tr, int64_t *offset) {
+    memset(tr, 0, sizeof(*tr));
+    if (!PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "symbol must be a str");
+        return -1;
+    }
+    tr->symbol = args[0];
+    if (as_int64(args[1], &tr->trade_id, "trade_id") < 0 ||
+        as_int64(args[2], &tr->ts, "ts_us") < 0 || as_int64(args[3], &tr->price, "price") < 0 ||
+        as_int64(args[4], &tr->size, "size") < 0 || as_int64(args[7], offset, "offset") < 0)
+        return -1;
+    if (tr->trade_id < 0 || tr->ts < 0 || tr->price <= 0 || tr->size <= 0) {
+        PyErr_SetString(PyExc_ValueError, "not a valid trade (negative id/ts, price or size <= 0)");
+        return -1;
+    }
+    tr->symhash = PyObject_Hash(tr->symbol);
+    if (tr->symhash == -1) return -1;
+    tr->venue = args[5] == Py_None ? NULL : args[5];
+    tr->side = args[6] == Py_None ? NULL : args[6];
+    return 0;
+}
+
+static PyObject *add_with_mode(WindowTable *self, PyObject *const *args, Py_ssize_t nargs,
+                               AddMode mode) {
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "(symbol, trade_id, ts_us, price, size, venue, side, offset)");
+        return NULL;
+    }
+    Parsed tr;
+    int64_t offset;
+    if (parsed_from_args(args, &tr, &offset) < 0) return NULL;
+    int code = table_add(self, &tr, offset, mode);
+    if (code < 0) return NULL;
+    return PyLong_FromLong(code);
+}
+
+static PyObject *WindowTable_add(WindowTable *self, PyObject *const *args, Py_ssize_t nargs) {
+    return add_with_mode(self, args, nargs, ADD_LIVE);
+}
+
+static PyObject *WindowTable_replay(WindowTable *self, PyObject *const *args, Py_ssize_t nargs) {
+    return add_with_mode(self, args, nargs, ADD_REPLAY);
+}
+
+static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
+    int64_t watermark;
+    if (as_int64(arg, &watermark, "watermark_us") < 0) return NULL;
+    Py_ssize_t n_done = 0;
+    for (Py_ssize_t i = 0; i < self->n_open; i++)
+        if (self->open[i]->end <= watermark) n_done++;
+    Window **done = PyMem_Malloc(sizeof(Window *) * (n_done ? n_done : 1));
+    PyObject *out = PyList_New(n_done);
+    if (done == NULL || out == NULL) {
+        PyMem_Free(done);
+        Py_XDECREF(out);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t d = 0, keep = 0;
+    int64_t next_close = FAR_FUTURE;
+    for (Py_ssize_t i = 0; i < self->n_open; i++) {
+        Window *w = self->open[i];
+        if (w->end <= watermark) {
+            done[d++] = w;
+        } else {
+            self->open[keep++] = w;
+            if (w->end < next_close) next_close = w->end;
+        }
+    }
+    self->n_open = keep;
+    self->next_close_us = next_close;
+    qsort(done, n_done, sizeof(Window *), cmp_window);
+    int failed = 0;
+    for (Py_ssize_t i = 0; i < n_done; i++) {
+        Window *w = done[i];
+        PyObject *fold = failed ? NULL : window_fold(w);
+        if (fold == NULL) failed = 1;
+        else PyList_SET_ITEM(out, i, fold);
+        self->seen_hint = w->seen_cap < MAX_SEEN_HINT ? w->seen_cap : MAX_SEEN_HINT;
+        seen_compact(self, w);
+        if (kept_push(self, w) < 0) failed = 1; /* it stays indexed and linked: evicted later */
+    }
+    PyMem_Free(done);
+    evict(self);
+    if (failed) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+static PyObject *WindowTable_folds(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
+    PyObject *out = PyList_New(self->n_open);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < self->n_open; i++) {
+        PyObject *fold = window_fold(self->open[i]);
+        if (fold == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, fold);
+    }
+    return out;
+}
+
+static PyObject *WindowTable_first_offset(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
+    int64_t first = table_first_offset(self);
+    if (first < 0) Py_RETURN_NONE;
+    return PyLong_FromLongLong(first);
+}
+
+static PyObject *WindowTable_seen_count(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
+    Py_ssize_t n = self->kept_ids;
+    for (Py_ssize_t i = 0; i < self->n_open; i++) n += self->open[i]->seen_len;
+    return PyLong_FromSsize_t(n);
+}
+
+static PyObject *WindowTable_kept(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
+    evict(self);
+    return Py_BuildValue("(nn)", self->kept_len, self->kept_ids);
+}
+
+static PyObject *WindowTable_memory_bytes(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
+    int64_t arrays = (int64_t)sizeof(Window *) * (self->open_cap + self->kept_cap);
+    return PyLong_FromLongLong(self->bytes + arrays);
+}
+
+static PyMethodDef WindowTable_methods[] = {
+    {"add", (PyCFunction)(void (*)(void))WindowTable_add, METH_FASTCALL,
+     "add(symbol, trade_id, ts_us, price, size, venue, side, offset) -> outcome code "
+     "(0 applied, 1 duplicate, 2 conflict, 3 late; +8 when a close is due)"},
+    {"replay", (PyCFunction)(void (*)(void))WindowTable_replay, METH_FASTCALL,
+     "replay(...): as add, for a record processed before a restart; never moves time"},
+    {"close", (PyCFunction)WindowTable_close, METH_O,
+     "close(watermark_us) -> folds of the open windows ending at or before it, by start; "
+     "they are kept, closed, for the dedup horizon"},
+    {"folds", (PyCFunction)WindowTable_folds, METH_NOARGS, "folds of every open window"},
+    {"first_offset", (PyCFunction)WindowTable_first_offset, METH_NOARGS,
+     "the first offset of the oldest window held (open or kept), or None"},
+    {"seen_count", (PyCFunction)WindowTable_seen_count, METH_NOARGS,
+     "trade ids held for dedup, open and kept windows"},
+    {"kept", (PyCFunction)WindowTable_kept, METH_NOARGS,
+     "(closed windows kept for the dedup horizon, the ids they hold)"},
+    {"memory_bytes", (PyCFunction)WindowTable_memory_bytes, METH_NOARGS,
+     "heap bytes held by windows, ids and the index"},
+    {NULL}};
+
+#include <structmember.h>
+static PyMemberDef WindowTable_members[] = {
+    {"max_ts_us", T_LONGLONG, offsetof(WindowTable, max_ts_us), 0, NULL},
+    {"watermark_us", T_LONGLONG, offsetof(WindowTable, watermark_us), 0, NULL},
+    {"next_close_us", T_LONGLONG, offsetof(WindowTable, next_close_us), READONLY, NULL},
+    {"next_rollup_close_us", T_LONGLONG, offsetof(WindowTable, next_rollup_close_us), 0, NULL},
+    {"allowed_lateness_us", T_LONGLONG, offsetof(WindowTable, lateness_us), READONLY, NULL},
+    {"dedup_horizon_us", T_LONGLONG, offsetof(WindowTable, horizon_us), READONLY, NULL},
+    {"base_interval_us", T_LONGLONG, offsetof(WindowTable, base_us), READONLY, NULL},
+    {NULL}};
+
+static PySequenceMethods WindowTable_as_sequence = {.sq_length = (lenfunc)WindowTable_length};
+
+PyTypeObject WindowTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "speed_layer._hotpath.WindowTable",
+    .tp_basicsize = sizeof(WindowTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One partition's 1 s windows (open, and closed ones kept for the dedup "
+              "horizon) and its event-time position. len() is the number of open windows.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)WindowTable_init,
+    .tp_dealloc = (destructor)WindowTable_dealloc,
+    .tp_methods = WindowTable_methods,
+    .tp_members = WindowTable_members,
+    .tp_as_sequence = &WindowTable_as_sequence,
+};
