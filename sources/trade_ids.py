@@ -22,6 +22,7 @@ its position in the file::
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import msgspec
@@ -34,6 +35,7 @@ US_PER_DAY = 86_400_000_000
 EPOCH_DATE = dt.date(1970, 1, 1)
 _FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ENCODER = msgspec.json.Encoder()
+NULL = msgspec.Raw(b"null")
 
 
 def assigned_id(ts_us: int | None, line: int, path: Path) -> int:
@@ -60,18 +62,38 @@ def _ts_us(raw: msgspec.Raw | None) -> int | None:
 def with_assigned_id(value: bytes, line: int, path: Path) -> bytes:
     """A message value with its assigned ``trade_id`` (see the module rules).
 
-    Every other field keeps its exact bytes (prices are never re-encoded); an absent id
-    is added last, so a leading ``"type"`` stays first, and a ``null`` one is replaced
-    in place. A value that is not a JSON object is returned as it is (it is rejected
+    An absent id is written just before the object's closing brace, so every byte of the
+    value is kept as it was (prices are never re-encoded, a leading ``"type"`` stays
+    first, a repeated key stays repeated for the validator to refuse). A ``null`` id is
+    replaced by re-encoding the object, unless a key repeats (then the value is left for
+    the validator). A value that is not a JSON object is returned as it is (it is rejected
     downstream for what it is).
     """
     try:
         fields = _FIELDS.decode(value)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return value
-    if fields.get("trade_id", msgspec.Raw(b"null")) != msgspec.Raw(b"null"):
+    if "trade_id" in fields and fields["trade_id"] != NULL:
         raise SourceFormatError(path, line, "this record has a trade_id already; "
                                 "--assign-ids is for tapes without ids: drop the flag")
-    fields["trade_id"] = msgspec.Raw(str(assigned_id(_ts_us(fields.get("ts")), line,
-                                                     path)).encode())
+    trade_id = str(assigned_id(_ts_us(fields.get("ts")), line, path)).encode()
+    if "trade_id" not in fields:
+        end = value.rstrip().rfind(b"}")
+        separator = b"," if fields else b""
+        return value[:end] + separator + b'"trade_id":' + trade_id + value[end:]
+    if _repeats_a_key(value):
+        return value
+    fields["trade_id"] = msgspec.Raw(trade_id)
     return _ENCODER.encode(fields)
+
+
+def _repeats_a_key(value: bytes) -> bool:
+    repeated = False
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        nonlocal repeated
+        repeated = repeated or len({key for key, _ in items}) < len(items)
+        return dict(items)
+
+    json.loads(value, object_pairs_hook=pairs, parse_float=str, parse_int=str)
+    return repeated

@@ -43,7 +43,7 @@ class FileFormat(StrEnum):
 _SUFFIXES = {".ndjson": FileFormat.NDJSON, ".jsonl": FileFormat.NDJSON,
              ".json": FileFormat.NDJSON, ".parquet": FileFormat.PARQUET,
              ".pq": FileFormat.PARQUET}
-_NUMBERS_ITS_IDS = (FileFormat.NDJSON, FileFormat.PARQUET, FileFormat.CSV)
+_ASSIGN_IDS_FORMATS = (FileFormat.NDJSON, FileFormat.PARQUET, FileFormat.CSV)
 
 
 def detect_format(path: Path) -> FileFormat:
@@ -87,7 +87,7 @@ def open_records(path: Path, file_format: FileFormat | None = None,
 
 
 def _check_options(chosen: FileFormat, options: ReadOptions) -> None:
-    if options.assign_ids and chosen not in _NUMBERS_ITS_IDS:
+    if options.assign_ids and chosen not in _ASSIGN_IDS_FORMATS:
         raise SourceOptionError("--assign-ids", f"{chosen.value} files have trade ids already"
                                 " (Kibot: the line); the flag is for NDJSON, Parquet or CSV")
     if chosen is FileFormat.CSV:

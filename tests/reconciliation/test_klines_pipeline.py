@@ -3,7 +3,7 @@
 One run, every step the real command: ``candles replay`` of six tapes of five input kinds
 (oldest first) -> ``candles speed`` -> ``candles archive`` -> ``candles batch`` for each
 date -> ``candles reconcile`` (speed = batch) -> ``candles klines check`` against klines
-built the way Binance builds them (tests/fixtures/make_exchange_fixtures.py).
+built the way Binance builds them (the fixtures: see docs/sources.md).
 """
 
 from __future__ import annotations

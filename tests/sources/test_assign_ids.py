@@ -100,6 +100,18 @@ def test_ndjson_records_that_cannot_take_an_id(tmp_path: Path) -> None:
     assert isinstance(verdict, Rejection) and verdict.reason == "bad_type"  # its real fault
 
 
+def test_every_byte_is_kept_and_repeated_keys_stay_repeated() -> None:
+    spaced = b'{"type":"trade", "symbol":"A","price":1.10, "size":"1","ts":5 }  '
+    assert with_assigned_id(spaced, 3, HERE) == (
+        b'{"type":"trade", "symbol":"A","price":1.10, "size":"1","ts":5 ,"trade_id":'
+        b'197001010000000003}  ')
+    assert with_assigned_id(b"{}", 2, HERE) == b'{"trade_id":2}'  # no time: date 0
+    twice = b'{"symbol":"A","ts":5,"price":"1","price":"2","size":"1"}'
+    assert with_assigned_id(twice, 1, HERE) == twice[:-1] + b',"trade_id":197001010000000001}'
+    null_twice = b'{"symbol":"A","ts":5,"price":"1","price":"2","size":"1","trade_id":null}'
+    assert with_assigned_id(null_twice, 1, HERE) == null_twice  # left for the validator
+
+
 def test_a_record_with_an_id_refuses_the_flag(tmp_path: Path) -> None:
     path = tmp_path / "x.ndjson"
     path.write_bytes(b'{"symbol":"A","ts":5,"price":"1","size":"1"}\n'
