@@ -6,10 +6,10 @@ copy with different content (ts, price, size, venue, side) is a conflict, like
 :mod:`candle_core.dedup`. Copies may sit in any file of the date, and in the neighbouring
 dates' files (a conflicting copy can carry another event time).
 
-Per symbol the key is ``trade_id`` alone, an int64: finding the ids seen twice is a
-stable sort of one int64 array, which is close to linear on ids that mostly grow with
-the file order, and nothing at all when they strictly grow (the cheap "no duplicates
-here" test). Only the few copies found are judged, in Polars.
+Per symbol the key is ``trade_id`` alone, an int64, and ids mostly grow with the file
+order, so finding the ids seen twice is a near-linear sort of one int64 array
+(:func:`repeated_positions`); when they strictly grow, one pass says there are none.
+Only the few copies found are judged, in Polars.
 """
 
 from __future__ import annotations
@@ -25,14 +25,17 @@ ON_DATE = "on_date"  # the row belongs to the date being computed (not a neighbo
 
 
 def repeated_positions(ids: np.ndarray) -> np.ndarray:
-    """Positions (ascending) of every row whose id occurs more than once in ``ids``."""
+    """Positions (ascending) of every row whose id occurs more than once in ``ids``.
+
+    One pass says whether the ids strictly grow (then there is no repeat); otherwise a
+    stable sort, a merge sort that runs in close to linear time on ids made of a few
+    ascending runs, as a symbol's files concatenated are.
+    """
     if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
         return np.empty(0, dtype=np.int64)
     order = np.argsort(ids, kind="stable")
     ordered = ids[order]
     same = ordered[1:] == ordered[:-1]
-    if not same.any():
-        return np.empty(0, dtype=np.int64)
     copy = np.zeros(len(ids), dtype=bool)
     copy[1:] |= same
     copy[:-1] |= same

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from candle_core.exceptions import CandlesError, TerminalError
+from candle_core.exceptions import CandlesError, TerminalError, TransientError
 
 
 class BatchLayerError(CandlesError):
@@ -36,3 +36,24 @@ class BadShardError(BatchLayerError, TerminalError):
         super().__init__(f"--shard {value!r}: expected I/N with 0 <= I < N, e.g. 0/4 for "
                          "the first of four shards (indexes count from 0, like a "
                          "Kubernetes Indexed Job's completion index)")
+
+
+class BadRunError(BatchLayerError, TerminalError):
+    """A sharded run's name that cannot be a directory name."""
+
+    def __init__(self, run: str) -> None:
+        self.run = run
+        super().__init__(f"--run {run!r}: expected letters, digits, '.', '_' or '-' "
+                         "(e.g. the Kubernetes Job's name), starting with a letter or digit")
+
+
+class ShardsUnfinishedError(BatchLayerError, TransientError):
+    """Some shards of a sharded run had not finished when the wait ran out."""
+
+    def __init__(self, run: str, date: str, missing: list[int], count: int,
+                 waited_s: float) -> None:
+        self.run, self.date, self.missing = run, date, missing
+        super().__init__(
+            f"run {run} for {date}: shards {', '.join(map(str, missing))} of {count} had "
+            f"not finished after {waited_s:.0f} s; look at those pods' logs (a failed "
+            "shard is retried by its Job), then run this step again")

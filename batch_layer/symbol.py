@@ -88,8 +88,7 @@ def _in_memory(store: Store, batch: Batch, neighbours: list[str], columns: Seque
     own = positions[positions < len(ids)]
     if not len(own):
         return DedupedBatch(trades.select(columns), no_losers())
-    mine = trades.select(KEY_COLUMNS).with_row_index(ROW).filter(
-        pl.col(ROW).is_in(pl.Series(own, dtype=pl.UInt32).implode()))
+    mine = trades.select(KEY_COLUMNS)[own].with_columns(pl.Series(ROW, own, pl.UInt32))
     details = _details(store, batch.uris, own)
     copies = pl.concat([mine.join(details, on=ROW).with_columns(pl.lit(True).alias(ON_DATE)),
                         near.with_columns(pl.lit(None, pl.UInt32).alias(ROW),

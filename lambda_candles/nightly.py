@@ -55,15 +55,17 @@ class NightlyRun:
 
 def run_nightly(store: Store, settings: CandlesSettings, date: str, force: bool = False,
                 say: Say | None = None,
-                started: Callable[[NightlyRun], None] | None = None) -> NightlyRun:
+                started: Callable[[NightlyRun], None] | None = None,
+                batch: Callable[[], BatchSummary] | None = None) -> NightlyRun:
     """Run the three stages; a stage's exception propagates after it is recorded in the
-    run (``started`` receives the run first, so a caller can report a failed one)."""
+    run (``started`` receives the run first, so a caller can report a failed one).
+    ``batch`` replaces the batch stage (the sharded nightly waits for its shards there)."""
     run = NightlyRun(date)
     if started is not None:
         started(run)
     progress = say or (lambda _message: None)
     steps: list[tuple[str, Callable[[], Any]]] = [
-        ("batch", lambda: run_batch(store, settings, date, progress=progress)),
+        ("batch", batch or (lambda: run_batch(store, settings, date, progress=progress))),
         ("reconcile", lambda: reconcile_and_publish(store, settings, date, progress=progress)),
         ("load", lambda: load_with_local_init(store, settings, date, force)),
     ]

@@ -19,6 +19,7 @@ OVERLAYS = {
     "dev": K8S / "overlays" / "dev",
     "prod": K8S / "overlays" / "prod",
     "prod-keda": K8S / "overlays" / "prod-keda",
+    "prod-sharded": K8S / "overlays" / "prod-sharded",
 }
 
 # The oldest Kubernetes the manifests support (podFailurePolicy and the PDB's

@@ -19,11 +19,13 @@ from k8s.tools.render import Manifest, load_documents
 from k8s.tools.validate import CUSTOM_RESOURCES, problems
 from tests.k8s.manifests import containers, named, of_kind, pod_template, workloads
 
-NAMESPACES = {"dev": "candles-dev", "prod": "candles-prod", "prod-keda": "candles-prod"}
-ENVIRONMENTS = {"dev": "dev", "prod": "prod", "prod-keda": "prod"}
+NAMESPACES = {"dev": "candles-dev", "prod": "candles-prod", "prod-keda": "candles-prod",
+              "prod-sharded": "candles-prod"}
+ENVIRONMENTS = {"dev": "dev", "prod": "prod", "prod-keda": "prod", "prod-sharded": "prod"}
 IMAGES = {"dev": "lambda-candles:dev",
           "prod": "registry.example.com/lambda-candles:0.1.0",
-          "prod-keda": "registry.example.com/lambda-candles:0.1.0"}
+          "prod-keda": "registry.example.com/lambda-candles:0.1.0",
+          "prod-sharded": "registry.example.com/lambda-candles:0.1.0"}
 
 
 @pytest.mark.parametrize("overlay", list(OVERLAYS))

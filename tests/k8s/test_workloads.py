@@ -23,6 +23,8 @@ from tests.k8s.manifests import (
 OVERLAY_NAMES = list(OVERLAYS)
 COMMANDS = {"candles-speed": ["speed"], "candles-archive": ["archive"],
             "candles-nightly": ["nightly", "--date", "yesterday"]}
+SHARDED_NIGHTLY = ["nightly", "--date", "yesterday", "--shards", "4",
+                   "--index", "$(NIGHTLY_INDEX)", "--run", "$(NIGHTLY_RUN)"]
 
 
 def _transaction_timeout_s() -> float:
@@ -85,7 +87,8 @@ def test_each_workload_runs_its_command(rendered: dict[str, list[Manifest]],
         (container,) = containers(obj)
         assert "command" not in container
         found[obj["metadata"]["name"]] = container["args"]
-    assert found == COMMANDS
+    nightly = SHARDED_NIGHTLY if overlay == "prod-sharded" else COMMANDS["candles-nightly"]
+    assert found == {**COMMANDS, "candles-nightly": nightly}
 
 
 @pytest.mark.parametrize("overlay", OVERLAY_NAMES)
