@@ -20,6 +20,8 @@ change under us.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import polars as pl
 
@@ -34,6 +36,7 @@ COLUMNS = ("symbol", "interval_us", "window_start_us", "window_end_us", "open", 
            "close", "volume", "notional", "vwap", "trade_count", "first_ts_us", "last_ts_us",
            "first_trade_id", "last_trade_id")
 TRADE_COLUMNS = ("trade_id", "ts_us", "price", "size")
+FOLD_ROWS = 1 << 20
 
 
 def window(column: str, interval_us: int) -> pl.Expr:
@@ -52,18 +55,55 @@ def in_event_order(trades: pl.DataFrame) -> pl.DataFrame:
     return trades
 
 
-def one_second(trades: pl.DataFrame) -> pl.DataFrame:
-    """Partial 1 s candles, by window, from deduplicated trades of one symbol."""
+def one_second(trades: pl.DataFrame, fold_rows: int = FOLD_ROWS) -> pl.DataFrame:
+    """Partial 1 s candles, by window, from deduplicated trades of one symbol.
+
+    Folded in slices of about ``fold_rows`` trades cut at window starts (so no window is
+    split): the exact Int128 arithmetic needs 16 bytes per trade and operand, and that
+    memory should not grow with the batch.
+    """
     ordered = in_event_order(trades.select(TRADE_COLUMNS))
+    cuts = window_cuts(ordered["ts_us"].to_numpy(), fold_rows)
+    parts = [fold(ordered.slice(begin, end - begin))
+             for begin, end in itertools.pairwise(cuts)]
+    return pl.concat(parts) if len(parts) != 1 else parts[0]
+
+
+def window_cuts(ts_us: np.ndarray, rows: int) -> list[int]:
+    """Row positions ``0 = c0 < c1 < ... = len`` about ``rows`` apart, each the first
+    trade of a 1 s window (``ts_us`` ascending)."""
+    cuts = [0]
+    while len(ts_us) - cuts[-1] > rows:
+        at = int(ts_us[cuts[-1] + rows])
+        cut = int(np.searchsorted(ts_us, at - at % BASE_INTERVAL_US, side="left"))
+        if cut <= cuts[-1]:  # one window holds more than ``rows`` trades
+            cut = int(np.searchsorted(ts_us, at - at % BASE_INTERVAL_US + BASE_INTERVAL_US))
+        cuts.append(cut)
+    if cuts[-1] < len(ts_us) or len(cuts) == 1:
+        cuts.append(len(ts_us))
+    return cuts
+
+
+def fold(ordered: pl.DataFrame) -> pl.DataFrame:
+    """Partial 1 s candles of trades in event order."""
     price, size = pl.col("price"), pl.col("size")
     start = window("ts_us", BASE_INTERVAL_US).set_sorted().alias("window_start_us")
     return ordered.group_by(start, maintain_order=True).agg(
         open=price.first(), high=price.max(), low=price.min(), close=price.last(),
-        volume=size.cast(I128).sum(), notional=(price.cast(I128) * size.cast(I128)).sum(),
+        volume=volume(ordered), notional=(price.cast(I128) * size.cast(I128)).sum(),
         trade_count=pl.len().cast(pl.Int64),
         first_ts_us=pl.col("ts_us").first(), last_ts_us=pl.col("ts_us").last(),
         first_trade_id=pl.col("trade_id").first(), last_trade_id=pl.col("trade_id").last(),
     )
+
+
+def volume(trades: pl.DataFrame) -> pl.Expr:
+    """The exact sum of ``size``: in Int64 when no sum of these rows can overflow it
+    (sizes are positive; half the memory of Int128 for every row), else in Int128."""
+    largest = trades["size"].max()
+    if isinstance(largest, int) and largest * trades.height < 2**63:
+        return pl.col("size").sum().cast(I128)
+    return pl.col("size").cast(I128).sum()
 
 
 def merged(parts: list[pl.DataFrame]) -> pl.DataFrame:

@@ -2,7 +2,8 @@
 
 Symbol by symbol (only the shard's, with ``--shard I/N``), batch by batch
 (:mod:`batch_layer.symbol`): read once, drop duplicates, fold 1 s candles; then the
-symbol's larger intervals are rolled up and everything is written:
+symbol's larger intervals are rolled up and everything is written, in the background
+while the next symbol is computed (:mod:`batch_layer.writer`):
 
     candles/source=batch/interval=<label>/date=<date>/<SYMBOL>.parquet   one per interval
     duplicates/date=<date>/<SYMBOL>.parquet                              the dropped trades
@@ -22,24 +23,25 @@ import polars as pl
 
 from batch_layer.candles import TRADE_COLUMNS, every_interval, merged, one_second
 from batch_layer.exceptions import BatchIntervalError
-from batch_layer.output import dropped_table, encode_table, to_table
 from batch_layer.shards import ALL, Shard
 from batch_layer.source import date_symbols, parse_date
 from batch_layer.symbol import SymbolFiles, deduplicated, no_losers, symbol_files
+from batch_layer.writer import BATCH_SOURCE as BATCH_SOURCE  # where the candles go (demo)
+from batch_layer.writer import SymbolCandles, SymbolWriter
 from candle_core.settings import CandlesSettings
 from candle_core.windows import interval_label
 from storage.exceptions import DatasetNotFoundError
-from storage.layout import US_PER_DAY, candles_dir, duplicates_dir, trades_dir
+from storage.layout import US_PER_DAY, trades_dir
 from storage.store import Store
 
-BATCH_SOURCE = "batch"
-STAGES = ("read_dedup", "fold", "write")
+STAGES = ("read_dedup", "fold", "write", "write_wait")
 Progress = Callable[[str], None]
 
 
 @dataclass
 class BatchSummary:
-    """What one batch run read and wrote, and where its time went (``stages``)."""
+    """What one batch run read and wrote, and where its time went (``stages``: the
+    writer's busy time is ``write``, the time the job waited for it ``write_wait``)."""
 
     date: str
     symbols: list[str]
@@ -61,15 +63,6 @@ class BatchSummary:
             self.stages[stage] += time.perf_counter() - began
 
 
-@dataclass(frozen=True)
-class SymbolCandles:
-    """One symbol's candles of every interval, and the trades dedup dropped."""
-
-    symbol: str
-    frames: dict[int, pl.DataFrame]
-    dropped: pl.DataFrame
-
-
 def check_intervals(intervals_us: tuple[int, ...]) -> None:
     for interval_us in intervals_us:
         if US_PER_DAY % interval_us:
@@ -85,12 +78,11 @@ def run_batch(store: Store, settings: CandlesSettings, date: str,
     date = parse_date(date).isoformat()
     chosen = _symbols(store, date, symbols)
     summary = BatchSummary(date, [s for s in chosen if shard.holds(s)], str(shard))
-    for files in symbol_files(store, date, summary.symbols):
-        computed = candles_of_symbol(store, settings, files, summary)
-        with summary.timing("write"):
-            write_symbol(store, date, computed, summary)
-        if progress is not None:
-            progress(f"{files.symbol}: {summary.trades_used:,} trades so far")
+    with SymbolWriter(store, summary) as writer:
+        for files in symbol_files(store, date, summary.symbols):
+            writer.put(candles_of_symbol(store, settings, files, summary))
+            if progress is not None:
+                progress(f"{files.symbol}: {summary.trades_used:,} trades so far")
     summary.seconds = time.perf_counter() - began
     return summary
 
@@ -119,6 +111,7 @@ def candles_of_symbol(store: Store, settings: CandlesSettings, files: SymbolFile
                 parts.append(one_second(batch.trades))
         dropped.append(batch.dropped)
         summary.trades_used += batch.trades.height
+        batch = None  # memory is one batch: let this one go before the next is read
     lost = pl.concat(dropped) if dropped else no_losers()
     summary.conflicts += int(lost["conflict"].sum())
     summary.duplicates += lost.height - int(lost["conflict"].sum())
@@ -126,17 +119,3 @@ def candles_of_symbol(store: Store, settings: CandlesSettings, files: SymbolFile
         frames = every_interval(merged(parts), settings.intervals_us, files.symbol) \
             if parts else {}
     return SymbolCandles(files.symbol, frames, lost)
-
-
-def write_symbol(store: Store, date: str, computed: SymbolCandles,
-                 summary: BatchSummary) -> None:
-    """The symbol's file of each interval, and its dropped trades (even when none)."""
-    for interval_us, frame in computed.frames.items():
-        label = interval_label(interval_us)
-        summary.candles[label] = summary.candles.get(label, 0) + frame.height
-        store.write_bytes(f"{candles_dir(BATCH_SOURCE, label, date)}/{computed.symbol}"
-                          ".parquet", encode_table(to_table(frame)))
-        summary.files += 1
-    store.write_bytes(f"{duplicates_dir(date)}/{computed.symbol}.parquet",
-                      encode_table(dropped_table(computed.dropped, computed.symbol)))
-    summary.files += 1

@@ -131,7 +131,9 @@ def _bucketed(store: Store, batch: Batch, neighbours: list[str], bucket_rows: in
     for uris in _row_bounded(store, batch.uris, bucket_rows):
         trades = read_columns(store, uris, _union(KEY_COLUMNS, columns))
         kept = trades.join(losers.select(ROW_ID), on=list(ROW_ID), how="anti")
+        del trades
         yield DedupedBatch(kept.select(columns), dropped)
+        del kept
         dropped = dropped.clear()
 
 
