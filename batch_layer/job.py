@@ -34,14 +34,15 @@ from storage.exceptions import DatasetNotFoundError
 from storage.layout import US_PER_DAY, trades_dir
 from storage.store import Store
 
-STAGES = ("read_dedup", "fold", "write", "write_wait")
+STAGES = ("read_dedup", "fold", "write", "write_cpu", "write_wait")
 Progress = Callable[[str], None]
 
 
 @dataclass
 class BatchSummary:
-    """What one batch run read and wrote, and where its time went (``stages``: the
-    writer's busy time is ``write``, the time the job waited for it ``write_wait``)."""
+    """What one batch run read and wrote, and where its time went (``stages``, in the
+    job's thread but for ``write`` and ``write_cpu``, the writer thread's; the job waits
+    for it in ``write_wait``)."""
 
     date: str
     symbols: list[str]
@@ -52,6 +53,7 @@ class BatchSummary:
     candles: dict[str, int] = field(default_factory=dict)
     files: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of the whole process (every thread)
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
     @contextlib.contextmanager
@@ -73,7 +75,7 @@ def run_batch(store: Store, settings: CandlesSettings, date: str,
               symbols: list[str] | None = None, shard: Shard = ALL,
               progress: Progress | None = None) -> BatchSummary:
     """Compute and write every interval's candles of ``date`` for the shard's symbols."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     check_intervals(settings.intervals_us)
     date = parse_date(date).isoformat()
     chosen = _symbols(store, date, symbols)
@@ -83,7 +85,8 @@ def run_batch(store: Store, settings: CandlesSettings, date: str,
             writer.put(candles_of_symbol(store, settings, files, summary))
             if progress is not None:
                 progress(f"{files.symbol}: {summary.trades_used:,} trades so far")
-    summary.seconds = time.perf_counter() - began
+    summary.seconds, summary.cpu_seconds = time.perf_counter() - began, (
+        time.process_time() - cpu)
     return summary
 
 

@@ -3,8 +3,9 @@
 Encoding Parquet (zstd, 16-byte decimals for volume and notional) costs about a tenth of
 the job. One background thread writes symbol ``k`` while the caller reads and folds symbol
 ``k + 1``; at most one symbol waits to be written, so memory holds one symbol's candles
-more, and the files appear in symbol order. The summary records both the writer's busy
-time (``stages["write"]``) and the time the job waited for it (``stages["write_wait"]``).
+more, and the files appear in symbol order. The summary records the writer's busy time
+(``stages["write"]``) and CPU time (``stages["write_cpu"]``), and the time the job waited
+for it (``stages["write_wait"]``).
 """
 
 from __future__ import annotations
@@ -37,16 +38,16 @@ class SymbolCandles:
     dropped: pl.DataFrame
 
 
-def write_symbol(store: Store, date: str, computed: SymbolCandles) -> float:
+def write_symbol(store: Store, date: str, computed: SymbolCandles) -> tuple[float, float]:
     """The symbol's file of each interval, and its dropped trades (even when none); the
-    seconds it took."""
-    began = time.perf_counter()
+    seconds it took, and the CPU seconds of this thread."""
+    began, cpu = time.perf_counter(), time.thread_time()
     for interval_us, frame in computed.frames.items():
         store.write_bytes(f"{candles_dir(BATCH_SOURCE, interval_label(interval_us), date)}/"
                           f"{computed.symbol}.parquet", encode_table(to_table(frame)))
     store.write_bytes(f"{duplicates_dir(date)}/{computed.symbol}.parquet",
                       encode_table(dropped_table(computed.dropped, computed.symbol)))
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.thread_time() - cpu
 
 
 class SymbolWriter:
@@ -56,7 +57,7 @@ class SymbolWriter:
     def __init__(self, store: Store, summary: BatchSummary) -> None:
         self._store, self._summary = store, summary
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-write")
-        self._pending: Future[float] | None = None
+        self._pending: Future[tuple[float, float]] | None = None
 
     def __enter__(self) -> SymbolWriter:
         return self
@@ -82,6 +83,7 @@ class SymbolWriter:
         if self._pending is None:
             return
         with self._summary.timing("write_wait"):
-            busy = self._pending.result()
+            busy, cpu = self._pending.result()
         self._summary.stages["write"] += busy
+        self._summary.stages["write_cpu"] += cpu
         self._pending = None

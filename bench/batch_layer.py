@@ -5,8 +5,9 @@ conflicts) directly in the master-dataset layout, then for each scale and repeat
 each in its own process so peak RSS is its own:
 
 - ``candles batch --intervals 1s`` and ``candles batch`` with all five intervals (the job's
-  own seconds; writing: the share of them the job waited for its writer thread, and the
-  writer's busy time as a share of them, overlapped or not);
+  own seconds; writing: the share of them the job waited for its writer thread, the
+  writer's busy time as a share of them, overlapped or not, and the writer thread's CPU
+  time as a share of the job's);
 - DuckDB, *window* query: dedup by lowest offset with ``row_number()`` among the copies
   of the ids seen twice; ``arg_min/arg_max`` on the struct ``(ts_us, trade_id)``;
 - DuckDB, *join* query: the ids seen twice with their ``min(kafka_offset)``, every trade
@@ -223,6 +224,7 @@ def one_run(root: Path, with_duckdb: bool) -> dict[str, float]:
     run = {"polars_1s_s": one["seconds"], "polars_1s_rss_mb": one["rss_mb"],
            "write_wait_share": one["stages"]["write_wait"] / one["seconds"],
            "write_busy_share": one["stages"]["write"] / one["seconds"],
+           "write_cpu_share": one["stages"]["write_cpu"] / one["cpu_seconds"],
            "candles": float(expected.height), "load": load_average()}
     for kind in DUCKDB_QUERIES if with_duckdb else ():
         seconds, rss, frame = run_duckdb(kind, root)
@@ -235,7 +237,8 @@ def one_run(root: Path, with_duckdb: bool) -> dict[str, float]:
             run |= {"polars_all_s": every["seconds"], "polars_all_rss_mb": every["rss_mb"],
                     "all_vs_1s": every["seconds"] / one["seconds"],
                     "all_write_wait_share": every["stages"]["write_wait"] / every["seconds"],
-                    "all_write_busy_share": every["stages"]["write"] / every["seconds"]}
+                    "all_write_busy_share": every["stages"]["write"] / every["seconds"],
+                    "all_write_cpu_share": every["stages"]["write_cpu"] / every["cpu_seconds"]}
     if with_duckdb:
         run["best_duckdb_ratio"] = min(run[f"duckdb_{kind}_s"] for kind in DUCKDB_QUERIES) / (
             one["seconds"])
@@ -316,7 +319,7 @@ def main() -> None:
 def summary_line(r: dict[str, Any]) -> str:
     line = (f"{r['trades']:>12,} trades: candles batch 1s {r['polars_1s_s']:.2f} s "
             f"({r['polars_1s_rss_mb']:,.0f} MB; writing: waited {r['write_wait_share']:.1%}, "
-            f"busy {r['write_busy_share']:.1%})")
+            f"busy {r['write_busy_share']:.1%}, CPU {r['write_cpu_share']:.1%})")
     if "duckdb_join_s" in r:
         line += (f"; all intervals {r['all_vs_1s']:.2f}x; DuckDB join "
                  f"{r['duckdb_join_s']:.2f} s ({r['duckdb_join_ratio']:.2f}x), window "
