@@ -21,8 +21,9 @@ within a run; medians over the repeats. Above ``--duckdb-max-trades`` only Polar
 
     .venv/bin/python bench/batch_layer.py --trades 20000000 --scales 1,10 --workdir /tmp/b
 
-``--s3`` instead times ``candles batch`` reading the same day from the S3 server the tests
-use (moto, in this process) against the local disk, alternating, in the same run.
+``--s3`` instead times ``candles batch --intervals 1s`` with the same day on the S3 server
+the tests use (moto, in this process; the job reads its trades and writes its outputs
+there) against the local disk, alternating, in the same run.
 """
 
 from __future__ import annotations
@@ -260,9 +261,12 @@ def bench_scale(workdir: Path, trades: int, duckdb_max: int, repeats: int
 
 def bench_s3(workdir: Path, trades: int, repeats: int) -> dict[str, Any]:
     """``candles batch --intervals 1s`` from moto's S3 against the local disk."""
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     root = day(workdir, trades)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -281,7 +285,9 @@ def bench_s3(workdir: Path, trades: int, repeats: int) -> dict[str, Any]:
             local = run_polars(str(root), "1s")
             remote = run_polars("s3://bench/day", "1s", env)
             run = {"local_s": local["seconds"], "s3_s": remote["seconds"],
-                   "ratio": remote["seconds"] / local["seconds"], "load": load_average()}
+                   "ratio": remote["seconds"] / local["seconds"],
+                   "read_dedup_ratio": remote["stages"]["read_dedup"] / (
+                       local["stages"]["read_dedup"]), "load": load_average()}
             print(f"S3 run {attempt + 1}/{repeats}: {json.dumps(run)}", flush=True)
             runs.append(run)
     finally:

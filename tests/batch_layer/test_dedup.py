@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import polars as pl
@@ -9,10 +10,16 @@ import pytest
 
 from batch_layer.dedup import duplicated_ids
 from batch_layer.job import run_batch
-from candle_core.settings import load_settings
+from batch_layer.plan import plan_batches
+from batch_layer.symbol import symbol_files
+from candle_core.candle import Candle
+from candle_core.dedup import dedup
+from candle_core.reference import candles_from_trades
+from candle_core.settings import CandlesSettings, load_settings
 from candle_core.trade import Trade
 from storage.local import LocalStore
-from tests.batch_layer.archived import archive_trades
+from tests.batch_layer.archived import archive_trades, batch_every_date
+from tests.storage.archive_helpers import batch_candles
 
 MIDNIGHT = 1_767_225_600_000_000
 BEFORE, AFTER = "2025-12-31", "2026-01-01"
@@ -51,3 +58,42 @@ def test_buckets_find_the_same_ids_as_one_pass() -> None:
     whole = duplicated_ids(ids, 11_429, bucket_rows=10**9).sort()
     bucketed = duplicated_ids(ids, 11_429, bucket_rows=1_000).sort()  # 12 passes
     assert whole.to_list() == bucketed.to_list() == list(range(0, 10_000, 7))
+
+
+def shuffled_day(seed: int) -> list[Trade]:
+    """8,000 trades of two symbols around midnight whose ids do not grow with time (so
+    every file's id range overlaps every other's), 10% re-sent later, some with another
+    price, some with an event time 700 s later (across midnight for some)."""
+    rng = random.Random(seed)
+    ids = rng.sample(range(10**9), 8_000)
+    trades = [Trade(("AAPL", "MSFT")[i % 2], ids[i], MIDNIGHT - 600_000_000 + i * 150_000,
+                    10**9 + i, 10**8) for i in range(8_000)]
+    resent = [t._replace(price=t.price + rng.choice([0, 0, 1]),
+                         ts_us=t.ts_us + rng.choice([0, 0, 0, 700_000_000]))
+              for t in rng.sample(trades, 800)]
+    return [*trades, *resent]
+
+
+@pytest.mark.parametrize("bucket_rows", [1_000, 1_000_000])
+def test_ids_that_do_not_grow_still_dedup_exactly(tmp_path: Path, bucket_rows: int) -> None:
+    """With 1,000-row batches the overlapping ranges make one oversized batch per symbol
+    (hash buckets, row-bounded folds); with large ones a single batch. Same candles and
+    the same dropped trades as the contract either way."""
+    trades = shuffled_day(seed=bucket_rows)
+    settings = load_settings(batch_dedup_bucket_rows=bucket_rows)
+    store = archive_trades(tmp_path, trades, chunk=250)
+    plans = [plan_batches(store, files.uris, bucket_rows)
+             for files in symbol_files(store, AFTER, ["AAPL", "MSFT"])]
+    assert all(p[0].oversized == (bucket_rows == 1_000) for p in plans)
+    assert batched_candles(tmp_path, settings) == candles_from_trades(
+        trades, settings.intervals_us)
+    _, duplicates, conflicts = dedup(trades)
+    dropped = pl.read_parquet(tmp_path / "duplicates").sort("trade_id", "kafka_offset")
+    assert sorted(dropped["trade_id"].to_list()) == sorted(
+        t.trade_id for t in duplicates + conflicts)
+    assert int(dropped["conflict"].sum()) == len(conflicts)
+
+
+def batched_candles(root: Path, settings: CandlesSettings) -> list[Candle]:
+    batch_every_date(root, settings)
+    return batch_candles(root)
