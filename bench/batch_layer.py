@@ -187,12 +187,16 @@ def duckdb_child(kind: str, root: Path, out: Path) -> None:
     print(json.dumps({"seconds": seconds}))
 
 
-def run_duckdb(kind: str, root: Path) -> tuple[float, float, pl.DataFrame]:
-    """One DuckDB query in a child: seconds, peak RSS in MB, its candles."""
-    out = root.parent / f"duckdb-{kind}.parquet"
+def duckdb_out(root: Path, kind: str) -> Path:
+    return root.parent / f"duckdb-{kind}.parquet"
+
+
+def run_duckdb(kind: str, root: Path) -> dict[str, float]:
+    """One DuckDB query in a child (its candles to :func:`duckdb_out`): seconds, RSS."""
     _, rss, stdout = measured([sys.executable, __file__, "duckdb-child", kind, str(root),
-                               str(out)])
-    return json.loads(stdout)["seconds"], rss / 2**20, pl.read_parquet(out)
+                               str(duckdb_out(root, kind))])
+    return {f"duckdb_{kind}_s": json.loads(stdout)["seconds"],
+            f"duckdb_{kind}_rss_mb": rss / 2**20}
 
 
 def comparable(frame: pl.DataFrame) -> pl.DataFrame:
@@ -218,31 +222,33 @@ def day(workdir: Path, trades: int) -> Path:
 
 
 def one_run(root: Path, with_duckdb: bool) -> dict[str, float]:
-    """Polars 1 s, DuckDB join, Polars all intervals, DuckDB window (interleaved, so
-    that a change of load on the machine touches each about equally)."""
+    """DuckDB join, Polars 1 s, Polars all intervals, DuckDB window: each ratio is of two
+    neighbouring runs, so that a change of load on the machine touches both alike."""
+    run: dict[str, float] = {"load": load_average()}
+    if with_duckdb:
+        run |= run_duckdb("join", root)
     one = run_polars(str(root), "1s")
     expected = comparable(polars_candles(root))
-    run = {"polars_1s_s": one["seconds"], "polars_1s_rss_mb": one["rss_mb"],
-           "write_wait_share": one["stages"]["write_wait"] / one["seconds"],
-           "write_busy_share": one["stages"]["write"] / one["seconds"],
-           "write_cpu_share": one["stages"]["write_cpu"] / one["cpu_seconds"],
-           "candles": float(expected.height), "load": load_average()}
-    for kind in DUCKDB_QUERIES if with_duckdb else ():
-        seconds, rss, frame = run_duckdb(kind, root)
-        if not comparable(frame).equals(expected):
+    run |= {"polars_1s_s": one["seconds"], "polars_1s_cpu_s": one["cpu_seconds"],
+            "polars_1s_rss_mb": one["rss_mb"], "candles": float(expected.height),
+            "write_wait_share": one["stages"]["write_wait"] / one["seconds"],
+            "write_busy_share": one["stages"]["write"] / one["seconds"],
+            "write_cpu_share": one["stages"]["write_cpu"] / one["cpu_seconds"]}
+    if not with_duckdb:
+        return run
+    every = run_polars(str(root), "1s,10s,1m,5m,1h")
+    run |= {"polars_all_s": every["seconds"], "polars_all_rss_mb": every["rss_mb"],
+            "all_vs_1s": every["seconds"] / one["seconds"],
+            "all_vs_1s_cpu": every["cpu_seconds"] / one["cpu_seconds"],
+            "all_write_wait_share": every["stages"]["write_wait"] / every["seconds"],
+            "all_write_cpu_share": every["stages"]["write_cpu"] / every["cpu_seconds"]}
+    run |= run_duckdb("window", root)
+    for kind in DUCKDB_QUERIES:
+        if not comparable(pl.read_parquet(duckdb_out(root, kind))).equals(expected):
             raise SystemExit(f"Polars and the DuckDB {kind} query give different candles")
-        run |= {f"duckdb_{kind}_s": seconds, f"duckdb_{kind}_rss_mb": rss,
-                f"duckdb_{kind}_ratio": seconds / one["seconds"]}
-        if kind == "join":
-            every = run_polars(str(root), "1s,10s,1m,5m,1h")
-            run |= {"polars_all_s": every["seconds"], "polars_all_rss_mb": every["rss_mb"],
-                    "all_vs_1s": every["seconds"] / one["seconds"],
-                    "all_write_wait_share": every["stages"]["write_wait"] / every["seconds"],
-                    "all_write_busy_share": every["stages"]["write"] / every["seconds"],
-                    "all_write_cpu_share": every["stages"]["write_cpu"] / every["cpu_seconds"]}
-    if with_duckdb:
-        run["best_duckdb_ratio"] = min(run[f"duckdb_{kind}_s"] for kind in DUCKDB_QUERIES) / (
-            one["seconds"])
+        run[f"duckdb_{kind}_ratio"] = run[f"duckdb_{kind}_s"] / one["seconds"]
+    run["best_duckdb_ratio"] = min(run[f"duckdb_{k}_s"] for k in DUCKDB_QUERIES) / (
+        one["seconds"])
     return run
 
 
@@ -327,7 +333,8 @@ def summary_line(r: dict[str, Any]) -> str:
             f"({r['polars_1s_rss_mb']:,.0f} MB; writing: waited {r['write_wait_share']:.1%}, "
             f"busy {r['write_busy_share']:.1%}, CPU {r['write_cpu_share']:.1%})")
     if "duckdb_join_s" in r:
-        line += (f"; all intervals {r['all_vs_1s']:.2f}x; DuckDB join "
+        line += (f"; all intervals {r['all_vs_1s']:.2f}x ({r['all_vs_1s_cpu']:.2f}x CPU); "
+                 f"DuckDB join "
                  f"{r['duckdb_join_s']:.2f} s ({r['duckdb_join_ratio']:.2f}x), window "
                  f"{r['duckdb_window_s']:.2f} s ({r['duckdb_window_ratio']:.2f}x), the "
                  f"better one {r['best_duckdb_ratio']:.2f}x")
