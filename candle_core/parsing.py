@@ -103,9 +103,9 @@ class TradeParser:
             return Rejection(Reason.TOO_LARGE, f"{len(raw):,} bytes; a trade record is at most "
                              f"{MAX_RECORD_BYTES:,}")
         if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and \
-                (depth := json_depth(raw)) > MAX_JSON_DEPTH:
-            return Rejection(Reason.TOO_DEEP, f"nested {depth} levels deep; at most "
-                             f"{MAX_JSON_DEPTH}")
+                json_depth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            return Rejection(Reason.TOO_DEEP, f"nested more than {MAX_JSON_DEPTH} levels "
+                             "deep")
         if not raw.isascii():
             try:
                 raw.decode()
@@ -192,15 +192,19 @@ def _fixed(
         return Rejection(reason, f"{name}: {exc}")
 
 
-def json_depth(raw: bytes) -> int:
+def json_depth(raw: bytes, stop_above: int | None = None) -> int:
     """How deep the brackets of ``raw`` nest, strings skipped, without decoding it (so a
-    hostile value cannot make a decoder recurse). Unbalanced input still gets a number."""
+    hostile value cannot make a decoder recurse); counting stops once the depth passes
+    ``stop_above``. Unbalanced input still gets a number."""
     brackets = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
     depth = deepest = 0
     for byte in brackets:
         if byte in b"[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > deepest:
+                deepest = depth
+                if stop_above is not None and deepest > stop_above:
+                    break
         else:
             depth -= 1
     return deepest

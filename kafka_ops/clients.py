@@ -1,7 +1,7 @@
 """librdkafka configuration for every client the project creates, built from settings.
 
 One place decides the bootstrap servers, security, partitioner and the throughput knobs
-measured on these machines (DESIGN.md section 7), so no layer repeats them.
+measured on these machines (docs/benchmarks.md), so no layer repeats them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from kafka_ops.exceptions import BrokerNotConfiguredError
 
 # Java's partitioner, so a key lands on the same partition whoever produced it.
 PARTITIONER = "murmur2_random"
+# A record at the broker's largest message size (Kafka's default is 1,048,588 bytes)
+# still leaves as a dead letter, with its headers added: the client must allow more.
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 
 def resolve_bootstrap(settings: CandlesSettings) -> str:
@@ -71,6 +74,7 @@ def producer_config(
             "compression.type": "lz4",
             "queue.buffering.max.messages": 1_000_000,
             "queue.buffering.max.kbytes": 1_048_576,
+            "message.max.bytes": MAX_REQUEST_BYTES,
         }
     )
     config.update(overrides)

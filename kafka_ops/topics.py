@@ -28,13 +28,19 @@ class TopicSpec:
     purpose: str = ""
 
 
+# A dead letter is its record plus headers: it must fit even when the record was as large
+# as ``trades`` allows (the broker's default, about 1 MiB).
+DLQ_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
 def pipeline_topics(settings: CandlesSettings) -> list[TopicSpec]:
     """Every topic, partitioned like ``trades`` so a symbol stays on one partition number."""
     n = settings.trades_partitions
     return [
         TopicSpec(settings.topic_trades, n, {"retention.ms": str(settings.trades_retention_ms)},
                   "input trades, key = symbol"),
-        TopicSpec(settings.topic_dlq, n, {"retention.ms": str(30 * DAY_MS)},
+        TopicSpec(settings.topic_dlq, n, {"retention.ms": str(30 * DAY_MS),
+                                          "max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)},
                   "invalid records with reason and coordinates"),
         TopicSpec(settings.topic_late, n, {"retention.ms": str(30 * DAY_MS)},
                   "trades that arrived after their window closed"),

@@ -50,8 +50,8 @@ def probe(value: bytes) -> tuple[bytes, int | None]:
     arrival = ``recv_ts`` if a plausible epoch-µs int, else ``ts`` if one, else ``None``."""
     try:
         fields = _PROBE.decode(value)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return b"", None
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return b"", None  # not a trade's shape (or nested too deep to probe): no key
     key = fields.symbol.encode() if isinstance(fields.symbol, str) else b""
     for stamp in (fields.recv_ts, fields.ts):
         if isinstance(stamp, int) and not isinstance(stamp, bool) and 0 <= stamp < MAX_TS_US:

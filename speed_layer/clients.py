@@ -17,9 +17,6 @@ from candle_core.settings import CandlesSettings
 from kafka_ops.clients import consumer_config, producer_config
 from speed_layer.changelog import PartitionState, restore
 
-# A record larger than the broker's default limit reaches the DLQ with its headers.
-MAX_PRODUCE_BYTES = 8 * 1024 * 1024
-
 
 @dataclass
 class SpeedClients:
@@ -43,7 +40,6 @@ def build_clients(settings: CandlesSettings) -> SpeedClients:
     transactional: dict[str, Any] = {
         "transactional.id": f"candles-speed-{settings.speed_instance_id}",
         "transaction.timeout.ms": 60_000,
-        "message.max.bytes": MAX_PRODUCE_BYTES,
     }
     producer = Producer(producer_config(settings, None, **transactional))
     restore_conf = consumer_config(settings, "unused-restore-reader")

@@ -26,6 +26,7 @@ import base64
 
 import msgspec
 
+from candle_core.parsing import MAX_JSON_DEPTH, json_depth
 from sources.records import Record
 
 END_MARKER_FIELD = "end"
@@ -64,6 +65,10 @@ def decode_page(body: bytes) -> list[Envelope]:
 
 
 def _is_json(value: bytes) -> bool:
+    """Whether the value can travel as JSON inside its envelope: valid JSON, and shallow
+    enough that no reader's decoder recurses on it (deeper values travel as base64)."""
+    if json_depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        return False
     try:
         msgspec.json.decode(value)
     except msgspec.DecodeError:
@@ -76,7 +81,9 @@ def encode_envelope(seq: int, symbol_id: int, record: Record) -> bytes:
     symbol = record.key.decode("utf-8", "replace")
     head = msgspec.json.encode({"seq": seq, "id": symbol_id, "symbol": symbol,
                                 "arrival_us": record.timestamp_us})[:-1]
-    if record.value.strip() and _is_json(record.value):
+    # JSON travels embedded unless whitespace around it would be lost (msgspec.Raw holds
+    # the value without it): those values, and every non-JSON one, travel as base64
+    if record.value and record.value.strip() == record.value and _is_json(record.value):
         return head + b',"trade":' + record.value + b"}"
     return head + b',"raw":"' + base64.b64encode(record.value) + b'"}'
 

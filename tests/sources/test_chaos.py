@@ -19,6 +19,7 @@ from candle_core.trade import Trade
 from candle_core.windows import window_end
 from sources.chaos import CHAOS_PRESET, ChaosRates
 from sources.exceptions import SourceOptionError
+from sources.hostile import KINDS
 from sources.labels import PARSER_VALID, Label, Truth
 from sources.malformed import FAULTS, MALFORMED_KINDS, corrupt
 from sources.records import Record, kafka_timestamp_ms
@@ -62,8 +63,14 @@ def test_every_variant_of_every_fault_gets_its_reason(kind: Reason) -> None:
 
 
 def test_fault_table_covers_every_parser_reason() -> None:
-    not_from_parser = {Reason.FUTURE_TIMESTAMP, Reason.CONFLICTING_DUPLICATE}
-    assert set(FAULTS) == set(Reason) - not_from_parser
+    """Every reason the parser gives is injected by the chaos simulator, or (for the
+    attacks on the decoder itself) by the hostile corpus; the rest are not the parser's."""
+    not_from_parser = {Reason.FUTURE_TIMESTAMP, Reason.CONFLICTING_DUPLICATE,
+                       Reason.INTERNAL_ERROR}
+    hostile_only = {kind.reason for kind in KINDS} - set(FAULTS)
+    assert hostile_only == {Reason.TOO_LARGE, Reason.TOO_DEEP, Reason.DUPLICATE_KEY,
+                            Reason.BAD_VENUE}
+    assert set(FAULTS) | hostile_only == set(Reason) - not_from_parser
 
 
 def test_parser_gives_every_record_its_expected_reason(

@@ -53,7 +53,13 @@ class TortureStream:
     trades: list[Trade] = field(default_factory=list)  # every original trade
     late: set[tuple[str, int]] = field(default_factory=set)
     dead: Counter[bytes] = field(default_factory=Counter)  # values expected in the DLQ
+    conflicts: Counter[bytes] = field(default_factory=Counter)  # valid, but re-sent wrong
     resent: int = 0
+
+    @property
+    def rejected(self) -> Counter[bytes]:
+        """Values the contract's parser rejects (dead letters that are not conflicts)."""
+        return self.dead - self.conflicts
 
 
 def torture_stream(count: int, seed: int, span_s: int,
@@ -90,6 +96,7 @@ def torture_stream(count: int, seed: int, span_s: int,
         elif roll > 0.9945:  # a conflicting re-send: a dead letter
             conflict = orjson.dumps(trade._replace(price=trade.price + 1).to_wire())
             out.dead[conflict] += 1
+            out.conflicts[conflict] += 1
             arrivals.append((ts + delay + rnd.choice([50_000, 20 * S]), len(arrivals), key,
                              conflict))
         elif roll > 0.9915:
