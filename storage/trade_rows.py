@@ -8,6 +8,8 @@ per event-time date, symbol and hour, sorted by ``(symbol, ts_us, trade_id, offs
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pyarrow as pa
 
@@ -15,6 +17,7 @@ from candle_core.codec import TRADE_SCHEMA
 from candle_core.fixed_point import PRICE_DECIMALS, SIZE_DECIMALS
 from candle_core.message_kind import TYPE_PREFIX, non_trade_kind
 from candle_core.parsing import TradeParser
+from candle_core.reasons import Reason
 from candle_core.trade import Rejection, Trade
 from storage.arrow_fixed import decimal_column
 from storage.layout import US_PER_HOUR, date_of, hour_of, trades_dir
@@ -23,6 +26,8 @@ from storage.schemas import ARCHIVE_TRADE_SCHEMA
 from storage.tables import runs, with_group
 
 SORT_KEYS = ("symbol", "_group", "ts_us", "trade_id", "kafka_offset")
+MAX_DETAIL_CHARS = 500
+log = logging.getLogger(__name__)
 
 
 class TradeRows:
@@ -45,7 +50,12 @@ class TradeRows:
             self.skipped[kind] = self.skipped.get(kind, 0) + 1  # orders, quotes: not kept
             return
         kafka_ts_us = message.timestamp_ms * 1_000 if message.timestamp_ms >= 0 else None
-        result = self.parser.parse(value, kafka_ts_us)
+        try:
+            result: Trade | Rejection = self.parser.parse(value, kafka_ts_us)
+        except Exception as exc:  # a bug: set the record aside, never crash-loop on it
+            log.error("internal error parsing offset %d", message.offset, exc_info=exc)
+            detail = f"{type(exc).__name__}: {exc}"[:MAX_DETAIL_CHARS]
+            result = Rejection(Reason.INTERNAL_ERROR, detail)
         if isinstance(result, Rejection):
             self.invalid.append((message, result.reason, result.detail))
         else:

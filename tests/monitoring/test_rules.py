@@ -47,14 +47,16 @@ EXPECTED_ALERTS = {
     "CandlesSpeedConsumerLag": "warning",
     "CandlesDLQRateHigh": "warning",
     "CandlesLateRateHigh": "warning",
+    "CandlesSpeedInternalError": "critical",
     "CandlesNoTradesFlowing": "critical",
     "CandlesNightlyFailed": "critical",
     "CandlesNightlyStale": "critical",
     "CandlesArchiveCommitLag": "warning",
     "CandlesTargetDown": "warning",
 }
-# Alerts on pushed batch results: they must fire at the first evaluation after a push.
-IMMEDIATE_ALERTS = {"CandlesDriftBreach", "CandlesUnexplainedDrift", "CandlesNightlyFailed"}
+# Alerts that fire at the first evaluation: on pushed batch results, and on a bug.
+IMMEDIATE_ALERTS = {"CandlesDriftBreach", "CandlesUnexplainedDrift", "CandlesNightlyFailed",
+                    "CandlesSpeedInternalError"}
 # Pushed by the load and nightly jobs (written elsewhere; names from the design of issue 5).
 PUSHED_ELSEWHERE = {
     "candles_load_rows", "candles_load_duration_seconds",

@@ -89,3 +89,21 @@ def test_written_file_schema_is_trade_schema_plus_lineage(tmp_path: Path) -> Non
     part = chunk_of(as_records(clean_stream(10, start_us=T0))).rows.parts("trades", 2)[0]
     (tmp_path / "x.parquet").write_bytes(encode(part.table, True))
     assert pq.read_schema(tmp_path / "x.parquet").remove_metadata() == ARCHIVE_TRADE_SCHEMA
+
+
+def test_a_record_whose_parse_raises_becomes_an_internal_error_row() -> None:
+    """The archive never crash-loops on one record: a bug in parsing it sets the record
+    aside as an invalid row with reason internal_error and the exception as its detail."""
+    from candle_core.reasons import Reason
+    from storage.rows import Message
+    from storage.trade_rows import TradeRows
+
+    class BuggyParser:
+        def parse(self, raw: bytes, kafka_ts_us: int | None = None) -> object:
+            raise KeyError("boom")
+
+    rows = TradeRows(BuggyParser())  # type: ignore[arg-type]
+    rows.add(Message(5, 1_767_225_600_000, b"k", b'{"symbol":"A"}', ()))
+    assert rows.counts()["invalid"] == 1
+    message, reason, detail = rows.invalid[0]
+    assert (message.offset, reason, detail) == (5, Reason.INTERNAL_ERROR, "KeyError: 'boom'")
