@@ -2,8 +2,8 @@
 
 Only the ``date=`` directory asked for (and, for dedup, its neighbours) is listed, and only
 the ``symbol=`` directories asked for; files come through :func:`storage.layout.live_files`
-(no temp files, no chunk files a compacted file supersedes). Hive columns are typed by an
-explicit schema, never guessed from the values.
+(no temp files, no chunk files a compacted file supersedes). The Hive directories are not
+read as columns: a file's rows carry their ``symbol``, and a caller knows its date.
 
 Fixed-point ``price`` and ``size`` are read as their unscaled Int64 values: a
 ``decimal128`` column's physical value *is* the contract's fixed-point integer.
@@ -21,7 +21,6 @@ from batch_layer.exceptions import BadDateError
 from storage.layout import live_files, trades_dir
 from storage.store import Store
 
-HIVE_SCHEMA = {"date": pl.Date, "symbol": pl.String}
 SYMBOL_PREFIX = "symbol="
 FIXED_POINT = (pl.col("price").to_physical().cast(pl.Int64),
                pl.col("size").to_physical().cast(pl.Int64))
@@ -33,10 +32,6 @@ class DateFiles:
 
     date: str
     by_symbol: dict[str, list[str]]
-
-    @property
-    def uris(self) -> list[str]:
-        return [uri for symbol in sorted(self.by_symbol) for uri in self.by_symbol[symbol]]
 
 
 def parse_date(value: str) -> dt.date:
@@ -67,13 +62,6 @@ def date_files(store: Store, date: str, symbols: list[str] | None = None) -> Dat
         if files:
             by_symbol[symbol] = [store.uri(f.path) for f in files]
     return DateFiles(date, by_symbol)
-
-
-def scan(store: Store, uris: Sequence[str]) -> pl.LazyFrame:
-    """Trades with fixed-point ``price``/``size`` as Int64, plus lineage and the date."""
-    frame = pl.scan_parquet(list(uris), hive_partitioning=True, hive_schema=HIVE_SCHEMA,
-                            storage_options=store.polars_options())
-    return frame.with_columns(*FIXED_POINT)
 
 
 def scan_columns(store: Store, uris: Sequence[str], columns: Sequence[str]) -> pl.LazyFrame:
