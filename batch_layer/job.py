@@ -26,7 +26,7 @@ from batch_layer.exceptions import BatchIntervalError
 from batch_layer.shards import ALL, Shard
 from batch_layer.source import date_symbols, parse_date
 from batch_layer.symbol import SymbolFiles, deduplicated, no_losers, symbol_files
-from batch_layer.writer import BATCH_SOURCE as BATCH_SOURCE  # where the candles go (demo)
+from batch_layer.writer import BATCH_SOURCE as BATCH_SOURCE  # re-exported: lambda_candles.demo
 from batch_layer.writer import SymbolCandles, SymbolWriter
 from candle_core.settings import CandlesSettings
 from candle_core.windows import interval_label
