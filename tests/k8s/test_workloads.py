@@ -29,7 +29,7 @@ SHARDED_NIGHTLY = ["nightly", "--date", "yesterday", "--shards", "4",
 
 def _transaction_timeout_s() -> float:
     """The speed layer producer's transaction.timeout.ms, read from its source."""
-    source = (REPO / "speed_layer" / "processor.py").read_text()
+    source = (REPO / "speed_layer" / "clients.py").read_text()
     found = re.search(r'"transaction\.timeout\.ms":\s*([\d_]+)', source)
     assert found, "transaction.timeout.ms moved: update this test and the grace period"
     return int(found.group(1).replace("_", "")) / 1000
