@@ -7,6 +7,8 @@ is terminal (fix the configuration first).
 
 from __future__ import annotations
 
+import errno
+
 from candle_core.exceptions import CandlesError, TerminalError, TransientError
 
 
@@ -19,9 +21,15 @@ class StoreUnavailableError(StorageError, TransientError):
 
     def __init__(self, uri: str, action: str, cause: Exception) -> None:
         self.uri, self.action, self.cause = uri, action, cause
-        super().__init__(f"could not {action} {uri}: {cause}. Check that the store is "
-                         "reachable and writable (CANDLES_ARCHIVE_ROOT, CANDLES_S3_*), "
-                         "then run again: nothing was committed past the last good file")
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            advice = ("The disk is full: free space on the volume that holds it (or grow "
+                      "it), then run again")
+        else:
+            advice = ("Check that the store is reachable and writable "
+                      "(CANDLES_ARCHIVE_ROOT, CANDLES_S3_*), then run again")
+        super().__init__(f"could not {action} {uri}: {cause}. {advice}: no "
+                         "partial file was left, and nothing was committed past the last "
+                         "complete file")
 
 
 class ArchiveLayoutError(StorageError, TerminalError):
