@@ -62,6 +62,7 @@ _QUOTED_FIELDS = tuple(f'"{name}"'.encode() for name in TRADE_FIELDS)
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _MAX_INT_DIGITS = 20  # longer integers are named by field, never turned into ints
+FUTURE_DETAIL = "ts is {ahead_ms} ms after the Kafka timestamp"
 
 
 class _WireTrade(msgspec.Struct):
@@ -151,9 +152,7 @@ class TradeParser:
                              f"{MAX_VENUE_LEN} or not printable")
         if kafka_ts_us is not None and wire.ts > kafka_ts_us + self.max_future_skew_us:
             ahead_ms = (wire.ts - kafka_ts_us) // 1000
-            return Rejection(
-                Reason.FUTURE_TIMESTAMP, f"ts is {ahead_ms} ms after the Kafka timestamp"
-            )
+            return Rejection(Reason.FUTURE_TIMESTAMP, FUTURE_DETAIL.format(ahead_ms=ahead_ms))
         return _new_tuple(Trade, (wire.symbol, wire.trade_id, wire.ts, price, size, wire.venue,
                                   wire.side))
 
@@ -276,6 +275,17 @@ def _diagnose(raw: bytes, error: msgspec.DecodeError) -> Rejection:
         if isinstance(value, _LongInteger):
             return Rejection(reason, f"{name} has {len(value.lstrip('-')):,} digits: not in range")
     return Rejection(Reason.BAD_TYPE, str(error))
+
+
+def native_dead_letters() -> dict[str, object]:
+    """What the native scanner needs to dead-letter a future-stamped trade itself, exactly
+    as the Python path would: the DLQ header names, the reason, and the detail's text
+    around the number of milliseconds (speed_layer/native/scanner.c)."""
+    from candle_core.side_outputs import DLQ_HEADER_NAMES
+
+    prefix, suffix = FUTURE_DETAIL.split("{ahead_ms}")
+    return {"header_names": DLQ_HEADER_NAMES, "future_reason": Reason.FUTURE_TIMESTAMP.value,
+            "future_detail": (prefix, suffix)}
 
 
 def native_limits(max_future_skew_us: int) -> dict[str, object]:

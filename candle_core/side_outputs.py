@@ -17,13 +17,18 @@ HEADER_OFFSET = "candles.source.offset"
 HEADER_TIMESTAMP = "candles.source.timestamp_ms"
 
 
+DLQ_HEADER_NAMES = (HEADER_REASON, HEADER_DETAIL, HEADER_TOPIC, HEADER_PARTITION,
+                    HEADER_OFFSET, HEADER_TIMESTAMP)  # in this order; the native path too
+MAX_DETAIL_BYTES = 1000
+
+
 def dlq_headers(
     reason: str, detail: str, topic: str, partition: int, offset: int, timestamp_ms: int
-) -> list[tuple[str, bytes]]:
+) -> list[tuple[str, str | bytes | None]]:
     """Headers of a dead letter: the reason code, a readable detail and the coordinates."""
     return [
         (HEADER_REASON, reason.encode()),
-        (HEADER_DETAIL, detail.encode()[:1000]),
+        (HEADER_DETAIL, detail.encode()[:MAX_DETAIL_BYTES]),
         (HEADER_TOPIC, topic.encode()),
         (HEADER_PARTITION, str(partition).encode()),
         (HEADER_OFFSET, str(offset).encode()),

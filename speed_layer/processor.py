@@ -25,7 +25,7 @@ import msgspec
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from candle_core.message_kind import TYPE_PREFIX, non_trade_kind
-from candle_core.parsing import TradeParser, native_limits
+from candle_core.parsing import TradeParser, native_dead_letters, native_limits
 from candle_core.reasons import Reason
 from candle_core.settings import CandlesSettings
 from candle_core.trade import Rejection
@@ -76,7 +76,8 @@ class SpeedLayer:
         self.stop_rules = stop_rules or StopRules()
         self.clock = clock
         self.parser = TradeParser(settings.max_future_skew_us)
-        self.scanner = Scanner(Message, native_limits(settings.max_future_skew_us))
+        self.scanner = Scanner(Message, native_limits(settings.max_future_skew_us),
+                               native_dead_letters())
         self.partitions: dict[int, PartitionRun] = {}
         self.summary = RunSummary()
         self._mirror = MetricsMirror(metrics)
@@ -159,23 +160,28 @@ class SpeedLayer:
         at a time, in offset order, to :meth:`_process_one`; it also stops whenever the
         watermark reaches a window end, so closing happens exactly where it would per
         record."""
-        scan, partitions = self.scanner.scan, self.partitions
+        scan, take_rejects, partitions = self.scanner.scan, self.scanner.take_rejects, \
+            self.partitions
         cursors = {number: run.cursor for number, run in partitions.items()}
         index, count = 0, len(messages)
         while index < count:
             index, why, number = scan(messages, index, cursors, now)
+            if (rejects := take_rejects()) is not None:  # dead letters made natively, in order
+                self.writer.dead_letters(rejects)
             if why == SLOW:
                 self._process_guarded(messages[index], now)
                 index += 1
             elif why == CLOSE:
                 run = partitions[number]
                 run.engine.close_due(run.closed)
-        consumed, valid, skipped = self.scanner.drain()
+        consumed, valid, skipped, dead = self.scanner.drain()
         summary = self.summary
         summary.consumed += consumed
         summary.valid += valid
         for kind, skips in skipped.items():
             summary.skip(kind, skips)
+        for reason, letters in dead.items():
+            summary.dead_letter(reason, letters)
         for run in partitions.values():
             self._emit_closed(run, now)
 

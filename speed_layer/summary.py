@@ -26,9 +26,9 @@ class RunSummary:
     by_reason: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # non-trade messages by type
 
-    def dead_letter(self, reason: str) -> None:
-        self.dlq += 1
-        self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
+    def dead_letter(self, reason: str, count: int = 1) -> None:
+        self.dlq += count
+        self.by_reason[reason] = self.by_reason.get(reason, 0) + count
 
     def skip(self, kind: str, count: int = 1) -> None:
         self.skipped[kind] = self.skipped.get(kind, 0) + count

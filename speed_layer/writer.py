@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
@@ -24,6 +24,9 @@ from speed_layer.changelog import (
     rollup_key,
 )
 from speed_layer.engine import Outcome
+
+if TYPE_CHECKING:
+    from speed_layer._hotpath import DeadLetter
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.partition import PartitionRun
 from speed_layer.summary import RunSummary
@@ -74,8 +77,8 @@ class TransactionWriter:
         return max(0.0, interval - (now - self._last_commit))
 
     def _produce(self, topic: str, value: bytes | None, key: bytes | None,
-                 partition: int | None = None, headers: list[tuple[str, bytes]] | None = None
-                 ) -> None:
+                 partition: int | None = None,
+                 headers: list[tuple[str, str | bytes | None]] | None = None) -> None:
         kwargs: dict[str, Any] = {"headers": headers} if headers else {}
         if partition is not None:
             kwargs["partition"] = partition
@@ -91,6 +94,15 @@ class TransactionWriter:
         topic, partition, offset, timestamp_ms = coordinates(message)
         headers = dlq_headers(reason, detail, topic, partition, offset, timestamp_ms)
         self._produce(self.settings.topic_dlq, message.value(), message.key(), headers=headers)
+
+    def dead_letters(self, rejects: list[DeadLetter]) -> None:
+        """Dead letters the native scanner built, ``(value, key, headers)``, in order."""
+        produce, topic = self.producer.produce, self.settings.topic_dlq
+        for value, key, headers in rejects:
+            try:
+                produce(topic, value, key, headers=headers)
+            except BufferError:
+                self._produce(topic, value, key, headers=headers)
 
     def handle_outcome(self, outcome: Outcome, run: PartitionRun, message: Message,
                        trade: Trade, summary: RunSummary) -> None:

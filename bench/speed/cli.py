@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import kafka_broker, rate_text
-from bench.speed.consume import child_consume, measure_consume
+from bench.speed.consume import (
+    child_consume,
+    child_consume_produce,
+    measure_consume,
+    measure_consume_produce,
+)
 from bench.speed.context import Bench
 from bench.speed.data import preload
 from bench.speed.latency import child_latency_reader
@@ -24,7 +29,8 @@ from bench.speed.shared import Measured
 from bench.speed.speed import child_speed, measure_speed
 
 CHILDREN: dict[str, Callable[[list[str]], None]] = {
-    "_consume-child": child_consume, "_speed-child": child_speed, "_quix-child": child_quix,
+    "_consume-child": child_consume, "_consume-produce-child": child_consume_produce,
+    "_speed-child": child_speed, "_quix-child": child_quix,
     "_latency-reader": child_latency_reader,
 }
 
@@ -41,6 +47,16 @@ def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
     add("--partitions", type=int, default=8, help="partitions of the trades topic (default 8)")
     add("--event-rate", type=float, default=3_000.0,
         help="simulated trades per second of event time, calm rate (default 3000)")
+    add("--symbols", type=int, default=8, help="symbols in the stream (default 8)")
+    add("--trades-per-symbol-second", type=float, default=None,
+        help="trades per symbol and second of event time (sets --event-rate to "
+        "symbols x this): ~450 is a busy crypto pair, 5 a typical listed stock, 0.5 the tail")
+    add("--invalid-ratio", type=float, default=0.0,
+        help="share of the trades made invalid (e.g. 0.8: a flood of bad records); each "
+        "must reach the DLQ, and the report gives records/s against the bare loop")
+    add("--invalid-kind", choices=("future", "mixed"), default="future",
+        help="what the invalid records are: future-stamped trades (a producer's clock an "
+        "hour ahead), or half those and half truncated JSON (default future)")
     add("--seed", type=int, default=42, help="simulator seed (default 42)")
     add("--repeats", type=int, default=3, help="runs of (a), (b), (c); median reported")
     add("--idle-exit", type=float, default=2.0,
@@ -74,8 +90,10 @@ def run(args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
     print(f"  done in {bench.info['preload_seconds']:.1f} s; reference candles in "
           f"{bench.info['reference_seconds']:.1f} s", flush=True)
     plan: list[tuple[str, str, Callable[[Bench, int, Measured], None]]] = [
-        ("consume", "(a) bare consume()", measure_consume),
-        ("speed", "(b) candles speed", measure_speed)]
+        ("consume", "(a) bare consume()", measure_consume)]
+    if bench.info.get("invalid"):
+        plan.append(("floor", "(a') consume + write back", measure_consume_produce))
+    plan.append(("speed", "(b) candles speed", measure_speed))
     if quix_python:
         plan.append(("quix", f"(c) Quix ({min(args.quix_trades, args.trades) // 1000}k)",
                      lambda bn, i, m: measure_quix(bn, i, m, quix_python)))

@@ -4,6 +4,7 @@ the contract's reference candles."""
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections import Counter
 from typing import Any
@@ -27,18 +28,27 @@ def preload(bench: Bench) -> None:
     args, settings = bench.args, bench.settings(f"{bench.run_id}.preload")
     bench.create_topics(settings, extra=[bench.quix_topic])
     start_us = (int(time.time()) // 3600 - 1) * 3_600_000_000  # last hour: same windows
-    config = SimulationConfig(trades=args.trades, start_us=start_us, seed=args.seed, symbols=8,
-                              rate_per_s=args.event_rate,
+    rate = args.event_rate if args.trades_per_symbol_second is None \
+        else args.symbols * args.trades_per_symbol_second
+    config = SimulationConfig(trades=args.trades, start_us=start_us, seed=args.seed,
+                              symbols=args.symbols, rate_per_s=rate,
                               allowed_lateness_us=settings.allowed_lateness_us,
                               max_future_skew_us=settings.max_future_skew_us)
     conf = producer_config(settings, bench.bootstrap)
     sink, quix_sink = KafkaSink(conf, bench.trades_topic), KafkaSink(conf, bench.quix_topic)
     parser, began = TradeParser(settings.max_future_skew_us), time.perf_counter()
     rng, noise_id, messages = np.random.default_rng([args.seed, 98]), 0, 0
+    spoil = random.Random(args.seed)
     for trades_only in simulate(config):
         batch = add_noise(trades_only, args.noise_ratio, rng, noise_id)
         noise_id += len(batch) - len(trades_only)
         for record in batch.records():
+            if args.invalid_ratio and non_trade_kind(record.value) is None \
+                    and spoil.random() < args.invalid_ratio:
+                sink.send(invalid(record, args.invalid_kind, spoil))
+                messages += 1
+                bench.info["invalid"] = bench.info.get("invalid", 0) + 1
+                continue
             sink.send(record)
             messages += 1
             if non_trade_kind(record.value) is not None:
@@ -59,6 +69,14 @@ def preload(bench: Bench) -> None:
     describe_data(bench, settings)
 
 
+def invalid(record: Any, kind: str, spoil: random.Random) -> Any:
+    """The record made invalid: stamped an hour before its event time by Kafka (so
+    ``future_timestamp``), or for ``mixed`` half the time cut in half (``malformed_json``)."""
+    if kind == "mixed" and spoil.random() < 0.5:
+        return record._replace(value=record.value[:len(record.value) // 2])
+    return record._replace(timestamp_us=record.timestamp_us - 3_600_000_000)
+
+
 def describe_data(bench: Bench, settings: Any) -> None:
     import confluent_kafka
     from confluent_kafka import Consumer, TopicPartition
@@ -77,6 +95,7 @@ def describe_data(bench: Bench, settings: Any) -> None:
         "event_seconds": (trades[-1].ts_us - trades[0].ts_us) / 1e6,
         "reference_candles": {str(k // 1_000_000) + "s": v for k, v in per_interval.items()},
         "trades_per_1s_candle": len(trades) / max(1, per_interval[1_000_000]),
+        "symbols": bench.args.symbols, "closed_1s_candles": per_interval[1_000_000],
         "intervals": list(settings.intervals), "allowed_lateness_ms": settings.allowed_lateness_ms,
         "quix_windows": len({(t.symbol, t.ts_us // 1_000_000) for t in quix_slice}),
         "librdkafka": confluent_kafka.libversion()[0], "kafka": kafka_version(),
@@ -104,6 +123,13 @@ def verify_candles(bench: Bench, settings: Any, summary: dict[str, Any]) -> str:
     messages = bench.info.get("messages", len(bench.trades))
     if summary["consumed"] != messages or summary["valid"] != len(bench.trades):
         problems.append(f"consumed {summary['consumed']} / valid {summary['valid']}")
+    invalid = bench.info.get("invalid", 0)
+    if summary["dlq"] != invalid:
+        problems.append(f"{summary['dlq']} dead letters for {invalid} invalid records")
+    if invalid:
+        dead = sum(1 for _ in read_topic(settings, settings.topic_dlq, timeout_s=300))
+        if dead != invalid:
+            problems.append(f"trades.dlq holds {dead} records, not {invalid}")
     if twice:
         problems.append(f"{twice} candles committed more than once")
     if sorted(candles, key=lambda c: c.key) != bench.reference:
@@ -111,4 +137,5 @@ def verify_candles(bench: Bench, settings: Any, summary: dict[str, Any]) -> str:
                         f"{len(bench.reference)}")
     if problems:
         raise SystemExit("WRONG RESULT from candles speed: " + "; ".join(problems))
-    return f"{len(candles):,} candles == reference"
+    dead_text = f", {invalid:,} dead letters == invalid records" if invalid else ""
+    return f"{len(candles):,} candles == reference{dead_text}"

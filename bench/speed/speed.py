@@ -18,11 +18,11 @@ def child_speed(argv: list[str]) -> None:
     """(b) ``candles ARGS`` as the console script runs it, with its consumer's
     ``consume()`` timed (a subclass of confluent's Consumer: two clock reads per batch)."""
     timings, cli_args = argv[0], argv[1:]
-    import speed_layer.processor as processor
+    import speed_layer.clients as clients
     from lambda_candles.cli import main as candles_main
 
     timer, clock = BatchTimer(), time.perf_counter
-    base: Any = processor.Consumer
+    base: Any = clients.Consumer
 
     class TimedConsumer(base):
         def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Any]:
@@ -31,7 +31,7 @@ def child_speed(argv: list[str]) -> None:
             timer.returned(len(messages), clock())
             return messages
 
-    vars(processor)["Consumer"] = TimedConsumer
+    vars(clients)["Consumer"] = TimedConsumer
     sys.argv = ["candles", *cli_args]
     try:
         candles_main()

@@ -119,11 +119,24 @@ typedef struct {
     long long count;
 } KindCount;
 
+#define DLQ_HEADERS 6
+#define PARTITION_PAIRS 1024
+
 typedef struct {
     PyObject_HEAD
     PyTypeObject *message_type;
-    PyCFunction m_error, m_partition, m_offset, m_value, m_timestamp;
+    PyCFunction m_error, m_partition, m_offset, m_value, m_timestamp, m_key, m_topic;
     Limits limits;
+    /* dead letters the scanner makes itself (future-stamped trades), for Python to produce:
+     * (value, key, headers) in offset order, taken before every stop is handled */
+    PyObject *rejects;
+    PyObject *header_names[DLQ_HEADERS]; /* candle_core.side_outputs.DLQ_HEADER_NAMES */
+    PyObject *future_reason;             /* bytes */
+    PyObject *future_reason_str;         /* str, the summary's key */
+    char future_prefix_utf8[100], future_suffix_utf8[100]; /* around the milliseconds */
+    PyObject *last_topic, *topic_pair, *reason_pair; /* shared header pairs */
+    PyObject *partition_pairs[PARTITION_PAIRS];
+    long long dead;
     Interned *symbols, *venues;
     PyObject *buy, *sell;
     long long consumed, valid;
@@ -142,6 +155,9 @@ int64_t table_first_offset(WindowTable *t);
 
 /* parser.c */
 int limits_from_dict(Limits *limits, PyObject *dict);
+/* 1: a trade, t holds it; 2: a valid trade but for its future stamp (t holds it: the
+ * caller dead-letters it); 0: not native (t empty); -1: a Python error */
+enum { PARSE_ERROR = -1, PARSE_NOT_NATIVE = 0, PARSE_TRADE = 1, PARSE_FUTURE = 2 };
 int parse_trade(Scanner *sc, const char *p, Py_ssize_t n, int64_t kafka_ts_us, Parsed *t);
 void parsed_clear(Parsed *t);
 int is_non_trade(const Limits *limits, const char *bytes, Py_ssize_t size);

@@ -314,9 +314,10 @@ void parsed_clear(Parsed *t) {
 }
 
 /*
- * Parse one value in the canonical shape into *t. Returns 1 on success (t holds new
- * references), 0 when the value is not in the shape or would be rejected (nothing held),
- * -1 on a Python error.
+ * Parse one value in the canonical shape into *t. Returns PARSE_TRADE (t holds new
+ * references), PARSE_FUTURE (the same, but the trade is stamped too far ahead of its
+ * Kafka timestamp), PARSE_NOT_NATIVE when the value is not in the shape or would be
+ * rejected for another reason (nothing held), PARSE_ERROR on a Python error.
  */
 int parse_trade(Scanner *sc, const char *p, Py_ssize_t n, int64_t kafka_ts_us, Parsed *t) {
     const Limits *l = &sc->limits;
@@ -408,8 +409,8 @@ int parse_trade(Scanner *sc, const char *p, Py_ssize_t n, int64_t kafka_ts_us, P
     }
     p = skip_ws(p + 1, end);
     if (p != end || (fields & F_REQUIRED) != F_REQUIRED) goto reject;
-    if (t->ts > kafka_ts_us + l->max_future_skew_us) goto reject;
-    return 1;
+    if (t->ts > kafka_ts_us + l->max_future_skew_us) return PARSE_FUTURE;
+    return PARSE_TRADE;
 reject:
     parsed_clear(t);
     return 0;

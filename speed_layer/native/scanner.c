@@ -4,7 +4,11 @@
  * in the canonical shape (parser.c) is folded into its open 1 s window. It stops and hands
  * the message back to Python (SLOW) for anything else: a consumer error, a value outside
  * the shape, anything the contract would reject, and every trade whose outcome is not
- * "applied" (late, duplicate, conflict). It also stops (CLOSE) as soon as a trade moves
+ * "applied" (late, duplicate, conflict). One rejection it makes itself, because a flood of
+ * them is what a producer with a clock ahead sends: a trade in the canonical shape that is
+ * only too far ahead of its Kafka timestamp becomes a dead letter (value, key, headers)
+ * built exactly as the Python path builds it; Python produces them, in order, before it
+ * handles the next stop. It also stops (CLOSE) as soon as a trade moves
  * the watermark to a window end, so Python closes windows exactly where a per-record
  * engine would: a batched scan cannot change which trades are late.
  *
@@ -14,6 +18,7 @@
  */
 #include "hotpath.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static PyCFunction method_of(PyTypeObject *type, const char *name) {
@@ -31,13 +36,78 @@ static PyCFunction method_of(PyTypeObject *type, const char *name) {
     return fn;
 }
 
+/* str(n).encode(), as the Python path writes coordinates into headers */
+static PyObject *decimal_bytes(long long n) {
+    char text[32];
+    int len = snprintf(text, sizeof(text), "%lld", n);
+    return PyBytes_FromStringAndSize(text, len);
+}
+
+static inline PyObject *pair(PyObject *name, PyObject *value) {
+    if (value == NULL) return NULL;
+    PyObject *tuple = PyTuple_New(2);
+    if (tuple == NULL) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(tuple, 0, Py_NewRef(name));
+    PyTuple_SET_ITEM(tuple, 1, value);
+    return tuple;
+}
+
+/* candle_core.parsing.native_dead_letters(): header names, reason, detail template. */
+static int dead_letters_from_dict(Scanner *self, PyObject *dict) {
+    PyObject *names = PyDict_GetItemString(dict, "header_names");
+    PyObject *reason = PyDict_GetItemString(dict, "future_reason");
+    PyObject *detail = PyDict_GetItemString(dict, "future_detail");
+    if (PyDict_GET_SIZE(dict) != 3 || names == NULL || !PyTuple_Check(names) ||
+        PyTuple_GET_SIZE(names) != DLQ_HEADERS || reason == NULL || !PyUnicode_Check(reason) ||
+        detail == NULL || !PyTuple_Check(detail) || PyTuple_GET_SIZE(detail) != 2 ||
+        !PyUnicode_Check(PyTuple_GET_ITEM(detail, 0)) ||
+        !PyUnicode_Check(PyTuple_GET_ITEM(detail, 1))) {
+        PyErr_SetString(PyExc_ValueError, "dead_letters must be candle_core.parsing."
+                        "native_dead_letters(): 6 header names, a reason, a detail template");
+        return -1;
+    }
+    for (int i = 0; i < DLQ_HEADERS; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        if (!PyUnicode_Check(name)) {
+            PyErr_SetString(PyExc_TypeError, "DLQ header names must be str");
+            return -1;
+        }
+        Py_INCREF(name);
+        Py_XSETREF(self->header_names[i], name);
+    }
+    Py_XSETREF(self->future_reason, PyUnicode_AsUTF8String(reason));
+    if (self->future_reason == NULL) return -1;
+    Py_XSETREF(self->reason_pair, pair(self->header_names[0], Py_NewRef(self->future_reason)));
+    if (self->reason_pair == NULL) return -1;
+    Py_INCREF(reason);
+    Py_XSETREF(self->future_reason_str, reason);
+    const char *parts[2];
+    for (int i = 0; i < 2; i++) {
+        Py_ssize_t len;
+        parts[i] = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(detail, i), &len);
+        if (parts[i] == NULL) return -1;
+        if (len >= 100) {
+            PyErr_SetString(PyExc_ValueError, "the future detail's text is too long");
+            return -1;
+        }
+    }
+    strcpy(self->future_prefix_utf8, parts[0]);
+    strcpy(self->future_suffix_utf8, parts[1]);
+    if (self->rejects == NULL && (self->rejects = PyList_New(0)) == NULL) return -1;
+    return 0;
+}
+
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"message_type", "limits", NULL};
-    PyObject *type, *limits;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!", kwlist, &PyType_Type, &type,
-                                     &PyDict_Type, &limits))
+    static char *kwlist[] = {"message_type", "limits", "dead_letters", NULL};
+    PyObject *type, *limits, *dead_letters;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!", kwlist, &PyType_Type, &type,
+                                     &PyDict_Type, &limits, &PyDict_Type, &dead_letters))
         return -1;
     if (limits_from_dict(&self->limits, limits) < 0) return -1;
+    if (dead_letters_from_dict(self, dead_letters) < 0) return -1;
     Py_INCREF(type);
     Py_XSETREF(self->message_type, (PyTypeObject *)type);
     if (!(self->m_error = method_of(self->message_type, "error"))) return -1;
@@ -45,6 +115,8 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kwds) {
     if (!(self->m_offset = method_of(self->message_type, "offset"))) return -1;
     if (!(self->m_value = method_of(self->message_type, "value"))) return -1;
     if (!(self->m_timestamp = method_of(self->message_type, "timestamp"))) return -1;
+    if (!(self->m_key = method_of(self->message_type, "key"))) return -1;
+    if (!(self->m_topic = method_of(self->message_type, "topic"))) return -1;
     if (self->symbols == NULL) {
         self->symbols = PyMem_Calloc(INTERN_SLOTS, sizeof(Interned));
         self->venues = PyMem_Calloc(INTERN_SLOTS, sizeof(Interned));
@@ -73,6 +145,14 @@ static void Scanner_dealloc(Scanner *self) {
     free_interned(self->venues);
     Py_XDECREF(self->buy);
     Py_XDECREF(self->sell);
+    Py_XDECREF(self->rejects);
+    for (int i = 0; i < DLQ_HEADERS; i++) Py_XDECREF(self->header_names[i]);
+    Py_XDECREF(self->future_reason);
+    Py_XDECREF(self->future_reason_str);
+    Py_XDECREF(self->last_topic);
+    Py_XDECREF(self->topic_pair);
+    Py_XDECREF(self->reason_pair);
+    for (int i = 0; i < PARTITION_PAIRS; i++) Py_XDECREF(self->partition_pairs[i]);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -106,6 +186,82 @@ static int count_kind(Scanner *sc, const char *value, Py_ssize_t n) {
     memcpy(k->bytes, kind, len);
     k->count = 1;
     return 1;
+}
+
+/* The (name, value) header pairs that repeat (reason, topic, partition) are built once
+ * and shared by every dead letter: tuples are immutable. */
+static PyObject *topic_pair(Scanner *sc, PyObject *m) {
+    PyObject *topic = sc->m_topic(m, NULL);
+    if (topic == NULL) return NULL;
+    if (sc->topic_pair == NULL || !PyUnicode_Check(topic) ||
+        PyUnicode_Compare(topic, sc->last_topic) != 0) {
+        PyObject *encoded = PyUnicode_Check(topic) ? PyUnicode_AsUTF8String(topic)
+                                                   : PyBytes_FromStringAndSize("", 0);
+        PyObject *made = pair(sc->header_names[2], encoded);
+        if (made == NULL) {
+            Py_DECREF(topic);
+            return NULL;
+        }
+        Py_XSETREF(sc->last_topic, Py_NewRef(topic));
+        Py_XSETREF(sc->topic_pair, made);
+        for (int i = 0; i < PARTITION_PAIRS; i++) Py_CLEAR(sc->partition_pairs[i]);
+    }
+    Py_DECREF(topic);
+    return Py_NewRef(sc->topic_pair);
+}
+
+static PyObject *partition_pair(Scanner *sc, long number) {
+    if (number < 0 || number >= PARTITION_PAIRS)
+        return pair(sc->header_names[3], decimal_bytes(number));
+    if (sc->partition_pairs[number] == NULL) {
+        sc->partition_pairs[number] = pair(sc->header_names[3], decimal_bytes(number));
+        if (sc->partition_pairs[number] == NULL) return NULL;
+    }
+    return Py_NewRef(sc->partition_pairs[number]);
+}
+
+/*
+ * A future-stamped trade's dead letter, as candle_core.side_outputs.dlq_headers and the
+ * parser's FUTURE_DETAIL make it in Python: (value, key, headers), appended to rejects.
+ */
+static int add_future_reject(Scanner *sc, PyObject *m, PyObject *value, long number,
+                             long long offset, long long stamp_ms, int64_t ahead_us) {
+    char detail[256];
+    int detail_len = snprintf(detail, sizeof(detail), "%s%lld%s", sc->future_prefix_utf8,
+                              (long long)(ahead_us / 1000), sc->future_suffix_utf8);
+    if (detail_len < 0 || detail_len >= (int)sizeof(detail)) detail_len = sizeof(detail) - 1;
+    PyObject *key = sc->m_key(m, NULL);
+    PyObject *headers = PyList_New(DLQ_HEADERS);
+    PyObject *items[DLQ_HEADERS] = {
+        Py_NewRef(sc->reason_pair),
+        pair(sc->header_names[1], PyBytes_FromStringAndSize(detail, detail_len)),
+        topic_pair(sc, m), partition_pair(sc, number),
+        pair(sc->header_names[4], decimal_bytes(offset)),
+        pair(sc->header_names[5], decimal_bytes(stamp_ms))};
+    int ok = key != NULL && headers != NULL;
+    for (int i = 0; i < DLQ_HEADERS; i++) ok = ok && items[i] != NULL;
+    if (!ok) {
+        for (int i = 0; i < DLQ_HEADERS; i++) Py_XDECREF(items[i]);
+        Py_XDECREF(key);
+        Py_XDECREF(headers);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "could not build a dead letter");
+        return -1;
+    }
+    for (int i = 0; i < DLQ_HEADERS; i++) PyList_SET_ITEM(headers, i, items[i]);
+    PyObject *entry = PyTuple_New(3);
+    if (entry == NULL) {
+        Py_DECREF(key);
+        Py_DECREF(headers);
+        return -1;
+    }
+    PyTuple_SET_ITEM(entry, 0, Py_NewRef(value));
+    PyTuple_SET_ITEM(entry, 1, key);
+    PyTuple_SET_ITEM(entry, 2, headers);
+    int appended = PyList_Append(sc->rejects, entry);
+    Py_DECREF(entry);
+    if (appended < 0) return -1;
+    sc->dead++;
+    return 0;
 }
 
 static PyObject *stop(Py_ssize_t index, int why, long partition) {
@@ -222,6 +378,17 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t n
         }
         Parsed t;
         int ok = parse_trade(self, bytes, size, stamp_ms * 1000, &t);
+        if (ok == PARSE_FUTURE) { /* valid but for its stamp: a dead letter, made here */
+            int64_t ahead_us = t.ts - stamp_ms * 1000;
+            parsed_clear(&t);
+            int failed = !replaying &&
+                         add_future_reject(self, m, value, number, offset, stamp_ms, ahead_us) < 0;
+            Py_DECREF(value);
+            if (failed) return NULL;
+            if (!replaying) self->consumed++;
+            cursor->position = offset + 1;
+            continue;
+        }
         Py_DECREF(value);
         if (ok < 0) return NULL;
         if (!ok) return stop(i, STOP_SLOW, -1);
@@ -257,11 +424,37 @@ static PyObject *Scanner_drain(Scanner *self, PyObject *Py_UNUSED(ignored)) {
         Py_DECREF(name);
         Py_DECREF(count);
     }
-    PyObject *out = Py_BuildValue("(LLN)", self->consumed, self->valid, kinds);
+    PyObject *dead = PyDict_New();
+    if (dead == NULL) {
+        Py_DECREF(kinds);
+        return NULL;
+    }
+    if (self->dead) {
+        PyObject *count = PyLong_FromLongLong(self->dead);
+        if (count == NULL || PyDict_SetItem(dead, self->future_reason_str, count) < 0) {
+            Py_XDECREF(count);
+            Py_DECREF(kinds);
+            Py_DECREF(dead);
+            return NULL;
+        }
+        Py_DECREF(count);
+    }
+    PyObject *out = Py_BuildValue("(LLNN)", self->consumed, self->valid, kinds, dead);
     if (out == NULL) return NULL;
-    self->consumed = self->valid = 0;
+    self->consumed = self->valid = self->dead = 0;
     self->n_kinds = 0;
     return out;
+}
+
+static PyObject *Scanner_take_rejects(Scanner *self, PyObject *Py_UNUSED(ignored)) {
+    if (PyList_GET_SIZE(self->rejects) == 0) Py_RETURN_NONE;
+    PyObject *taken = self->rejects;
+    self->rejects = PyList_New(0);
+    if (self->rejects == NULL) {
+        self->rejects = taken;
+        return NULL;
+    }
+    return taken;
 }
 
 static PyObject *Scanner_parse(Scanner *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -276,7 +469,10 @@ static PyObject *Scanner_parse(Scanner *self, PyObject *const *args, Py_ssize_t 
     int ok = parse_trade(self, PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]),
                          kafka_ts_us, &t);
     if (ok < 0) return NULL;
-    if (!ok) Py_RETURN_NONE;
+    if (ok != PARSE_TRADE) {
+        parsed_clear(&t);
+        Py_RETURN_NONE;
+    }
     PyObject *out = Py_BuildValue("(OLLLLOO)", t.symbol, (long long)t.trade_id, (long long)t.ts,
                                   (long long)t.price, (long long)t.size,
                                   t.venue ? t.venue : Py_None, t.side ? t.side : Py_None);
@@ -288,7 +484,10 @@ static PyMethodDef Scanner_methods[] = {
     {"scan", (PyCFunction)(void (*)(void))Scanner_scan, METH_FASTCALL,
      "scan(messages, start, cursors, now) -> (index, why, partition)"},
     {"drain", (PyCFunction)Scanner_drain, METH_NOARGS,
-     "drain() -> (consumed, valid, skipped by type) since the last drain"},
+     "drain() -> (consumed, valid, skipped by type, dead letters by reason) since the last "
+     "drain"},
+    {"take_rejects", (PyCFunction)Scanner_take_rejects, METH_NOARGS,
+     "the dead letters made since the last call, as (value, key, headers), or None"},
     {"parse", (PyCFunction)(void (*)(void))Scanner_parse, METH_FASTCALL,
      "parse(value, kafka_ts_us) -> (symbol, trade_id, ts_us, price, size, venue, side) or None"},
     {NULL}};

@@ -8,7 +8,13 @@ import random
 import pytest
 from confluent_kafka import Message
 
-from candle_core.parsing import MAX_JSON_DEPTH, TradeParser, json_depth, native_limits
+from candle_core.parsing import (
+    MAX_JSON_DEPTH,
+    TradeParser,
+    json_depth,
+    native_dead_letters,
+    native_limits,
+)
 from candle_core.trade import Rejection, Trade
 from sources.feed.wire import decode_envelope, encode_envelope
 from sources.hostile import KINDS, HostileKind, hostile_values
@@ -17,7 +23,7 @@ from speed_layer._hotpath import Scanner
 
 KAFKA_TS_US = 1_767_225_600_000_000
 PARSER = TradeParser(5_000_000)
-SCANNER = Scanner(Message, native_limits(5_000_000))
+SCANNER = Scanner(Message, native_limits(5_000_000), native_dead_letters())
 TRADE = Trade("BTCUSDT", 42, KAFKA_TS_US, 3_701_250_000_000, 1_250_000, "binance", "buy")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 import orjson
@@ -24,7 +25,7 @@ from prometheus_client import CollectorRegistry
 
 from candle_core.candle import Candle, CandleBuilder
 from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT, format_fixed
-from candle_core.parsing import MAX_TS_US, TradeParser, native_limits
+from candle_core.parsing import MAX_TS_US, TradeParser, native_dead_letters, native_limits
 from candle_core.settings import load_settings
 from candle_core.trade import Trade
 from lambda_candles.http_server import Heartbeat
@@ -37,10 +38,13 @@ from speed_layer.partition import PartitionRun
 from speed_layer.processor import SpeedLayer
 from tests.speed_layer.memory_kafka import MemoryKafka, memory_clients
 
+if TYPE_CHECKING:
+    from speed_layer._hotpath import DeadLetter
+
 SKEW_US = 5_000_000
 KAFKA_TS_US = 1_700_000_000_000_000
 PARSER = TradeParser(SKEW_US)
-SCANNER = Scanner(Message, native_limits(SKEW_US))
+SCANNER = Scanner(Message, native_limits(SKEW_US), native_dead_letters())
 S = 1_000_000
 INTERVALS = (S, 10 * S, 60 * S)
 
@@ -223,8 +227,11 @@ class PythonPathOnly:
              now: float) -> tuple[int, int, int]:
         return start, SLOW, -1
 
-    def drain(self) -> tuple[int, int, dict[str, int]]:
-        return 0, 0, {}
+    def drain(self) -> tuple[int, int, dict[str, int], dict[str, int]]:
+        return 0, 0, {}, {}
+
+    def take_rejects(self) -> None:
+        return None
 
 
 @dataclass
@@ -233,15 +240,20 @@ class CountingScanner:
 
     scanner: Scanner
     native_valid: int = 0
+    native_dead: int = 0
 
     def scan(self, messages: list[Message], start: int, cursors: dict[int, Cursor],
              now: float) -> tuple[int, int, int]:
         return self.scanner.scan(messages, start, cursors, now)
 
-    def drain(self) -> tuple[int, int, dict[str, int]]:
-        consumed, valid, skipped = self.scanner.drain()
+    def drain(self) -> tuple[int, int, dict[str, int], dict[str, int]]:
+        consumed, valid, skipped, dead = self.scanner.drain()
         self.native_valid += valid
-        return consumed, valid, skipped
+        self.native_dead += sum(dead.values())
+        return consumed, valid, skipped, dead
+
+    def take_rejects(self) -> list[DeadLetter] | None:
+        return self.scanner.take_rejects()
 
 
 @dataclass
@@ -252,6 +264,7 @@ class Outcomes:
     summary: dict[str, object]
     position: int | None
     native_valid: int = field(default=0, compare=False)
+    native_dead: int = field(default=0, compare=False)
 
 
 def run_batch(messages: list[Message], native: bool, replay_until: int | None = None
@@ -274,7 +287,8 @@ def run_batch(messages: list[Message], native: bool, replay_until: int | None = 
     produced = [(topic, record.value, tuple(record.headers or ()))
                 for topic, _, record in clients.producer.pending]
     summary = dict(layer.summary.__dict__)
-    return Outcomes(produced, summary, run.position, counting.native_valid)
+    return Outcomes(produced, summary, run.position, counting.native_valid,
+                    counting.native_dead)
 
 
 def chaotic_batch(seed: int, count: int = 3000) -> list[Message]:
@@ -317,6 +331,7 @@ def test_a_scanned_batch_leaves_what_python_would(seed: int) -> None:
     assert native == python
     assert native.position == python.position == len(messages)
     assert native.native_valid > 0.9 * int(str(native.summary["valid"]))  # the common case
+    assert native.native_dead > 0  # future-stamped trades dead-lettered natively, identically
     reasons = {dict(headers).get("candles.reason") for topic, _, headers in native.produced
                if topic == "trades.dlq"}
     assert {b"missing_field", b"future_timestamp", b"conflicting_duplicate"} <= reasons
@@ -339,9 +354,9 @@ def test_a_replayed_stretch_rebuilds_windows_and_reports_nothing() -> None:
 
 def test_messages_of_revoked_partitions_are_passed_over() -> None:
     messages = chaotic_batch(8, count=50)
-    scanner = Scanner(Message, native_limits(SKEW_US))
+    scanner = Scanner(Message, native_limits(SKEW_US), native_dead_letters())
     assert scanner.scan(messages, 0, {}, 1.0) == (len(messages), 0, -1)
-    assert scanner.drain() == (0, 0, {})
+    assert scanner.drain() == (0, 0, {}, {})
 
 
 # ---- one definition of the contract ----------------------------------------------------
@@ -352,21 +367,25 @@ def test_a_changed_bound_in_candle_core_reaches_the_native_parser(
     there and a price the old bound allowed is no longer native (Python rejects it)."""
     import candle_core.parsing as parsing
 
+    def native(value: bytes) -> object:
+        scanner = Scanner(Message, native_limits(SKEW_US), native_dead_letters())
+        return scanner.parse(value, KAFKA_TS_US)
+
     value = trade_record(Trade("BTCUSDT", 1, KAFKA_TS_US, 5 * 10**8, 10**8)).value
-    assert Scanner(Message, native_limits(SKEW_US)).parse(value, KAFKA_TS_US) is not None
+    assert native(value) is not None
     monkeypatch.setattr(parsing, "MAX_PRICE_INT", 4 * 10**8)
-    assert Scanner(Message, native_limits(SKEW_US)).parse(value, KAFKA_TS_US) is None
+    assert native(value) is None
     monkeypatch.setattr(parsing, "SYMBOL_REST_CHARS", parsing.SYMBOL_FIRST_CHARS)
-    dotted = trade_record(Trade("BRK.A", 1, KAFKA_TS_US, 10**8, 10**8)).value
-    assert Scanner(Message, native_limits(SKEW_US)).parse(dotted, KAFKA_TS_US) is None
+    assert native(trade_record(Trade("BRK.A", 1, KAFKA_TS_US, 10**8, 10**8)).value) is None
 
 
 def test_an_unknown_or_impossible_limit_stops_the_native_path() -> None:
     limits = native_limits(SKEW_US)
     with pytest.raises(ValueError, match="without teaching"):
-        Scanner(Message, {**limits, "max_notional": 1})
+        Scanner(Message, {**limits, "max_notional": 1}, native_dead_letters())
     with pytest.raises(ValueError, match="max_trade_id"):
         Scanner(Message, {k: v for k, v in limits.items() if k != "max_trade_id"}
-                | {"extra": 1})
+                | {"extra": 1}, native_dead_letters())
     with pytest.raises(ValueError, match="max_whole_digits"):
-        Scanner(Message, {**limits, "max_whole_digits": 12})  # 12 + 8 digits > 64 bits
+        Scanner(Message, {**limits, "max_whole_digits": 12},  # 12 + 8 digits > 64 bits
+                native_dead_letters())
