@@ -122,14 +122,14 @@ static void window_free(WindowTable *t, Window *w) {
     for (Py_ssize_t i = 0; i < w->seen_cap; i++)
         if (w->seen[i].id >= 0) seen_release(&w->seen[i]);
     t->bytes -= (int64_t)(sizeof(Window) + sizeof(Seen) * w->seen_cap);
-    PyMem_Free(w->seen);
+    PyMem_RawFree(w->seen);
     Py_DECREF(w->symbol);
-    PyMem_Free(w);
+    PyMem_RawFree(w);
 }
 
 static int seen_rehash(WindowTable *t, Window *w, Py_ssize_t cap) {
     if (cap < MIN_SEEN_SLOTS) cap = MIN_SEEN_SLOTS;
-    Seen *fresh = PyMem_Malloc(sizeof(Seen) * cap);
+    Seen *fresh = PyMem_RawMalloc(sizeof(Seen) * cap);
     if (fresh == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -143,7 +143,7 @@ static int seen_rehash(WindowTable *t, Window *w, Py_ssize_t cap) {
         fresh[h] = w->seen[i];
     }
     t->bytes += (int64_t)sizeof(Seen) * (cap - w->seen_cap);
-    PyMem_Free(w->seen);
+    PyMem_RawFree(w->seen);
     w->seen = fresh;
     w->seen_cap = cap;
     return 0;
@@ -161,10 +161,19 @@ static int seen_compact(WindowTable *t, Window *w) {
     for (Py_ssize_t i = 0; i < w->seen_cap; i++)
         if (w->seen[i].id >= 0) w->seen[n++] = w->seen[i];
     qsort(w->seen, n, sizeof(Seen), cmp_seen);
-    Seen *exact = PyMem_Realloc(w->seen, sizeof(Seen) * (n ? n : 1));
-    if (exact != NULL) w->seen = exact; /* else keep the larger block: still correct */
-    t->bytes -= (int64_t)sizeof(Seen) * (w->seen_cap - n);
-    w->seen_cap = n;
+    /* A fresh block, not a shrinking realloc: that would leave the open window's larger
+     * block split in the heap, a hole per window that the next open window (which wants
+     * the larger size again) cannot use. Freed whole, the block is reused as it is. */
+    Seen *exact = PyMem_RawMalloc(sizeof(Seen) * (n ? n : 1));
+    if (exact != NULL) {
+        memcpy(exact, w->seen, sizeof(Seen) * n);
+        PyMem_RawFree(w->seen);
+        w->seen = exact;
+        t->bytes -= (int64_t)sizeof(Seen) * (w->seen_cap - n);
+        w->seen_cap = n;
+    } else { /* out of memory: keep the larger block; its first n entries are the ids */
+        w->seen_cap = n;
+    }
     w->closed = 1;
     t->kept_ids += n;
     return 0;
@@ -202,7 +211,7 @@ static void seen_fill(Seen *e, const Parsed *tr) {
 
 static int seen_insert(WindowTable *t, Window *w, const Parsed *tr) {
     if (w->closed) {
-        Seen *grown = PyMem_Realloc(w->seen, sizeof(Seen) * (w->seen_len + 1));
+        Seen *grown = PyMem_RawRealloc(w->seen, sizeof(Seen) * (w->seen_len + 1));
         if (grown == NULL) {
             PyErr_NoMemory();
             return -1;
@@ -266,7 +275,7 @@ static void unlink_window(WindowTable *t, Window *w) {
 
 static Window *window_new(WindowTable *t, const Parsed *tr, int64_t start, int64_t offset,
                           int closed) {
-    Window *w = PyMem_Calloc(1, sizeof(Window));
+    Window *w = PyMem_RawCalloc(1, sizeof(Window));
     if (w == NULL) {
         PyErr_NoMemory();
         return NULL;
@@ -283,7 +292,7 @@ static Window *window_new(WindowTable *t, const Parsed *tr, int64_t start, int64
     if (!closed && seen_rehash(t, w, t->seen_hint) < 0) {
         t->bytes -= (int64_t)sizeof(Window);
         Py_DECREF(w->symbol);
-        PyMem_Free(w);
+        PyMem_RawFree(w);
         return NULL;
     }
     if (index_insert(t, w) < 0 ||

@@ -1,0 +1,106 @@
+"""Benchmark: the memory the speed layer's dedup horizon costs.
+
+Feeds one partition's native window table (the speed layer's own ``PartitionEngine``) a
+market of ``--symbols`` symbols trading ``--rate`` times a second each, for the horizon and
+a minute more, so the table holds a full horizon of closed windows and their trade ids.
+Reports the table's own bytes per remembered id and per symbol-second, and the process's
+peak RSS, each against the same feed with the horizon off (0), in the same run and in a
+child process of its own (so each peak is its own).
+
+    .venv/bin/python bench/dedup_horizon.py --symbols 1000 --rate 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: bench/ must not shadow the packages
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+S = 1_000_000
+T0 = 1_767_225_600_000_000
+MIB = 1024 * 1024
+
+
+def feed(symbols: int, rate: float, horizon_us: int, seconds: int) -> dict[str, float]:
+    """Fill one engine; return its sizes and this process's peak RSS."""
+    from candle_core.settings import load_settings
+    from candle_core.trade import Trade
+    from speed_layer.engine import Closed, PartitionEngine
+
+    settings = load_settings()
+    engine = PartitionEngine(settings.intervals_us, settings.allowed_lateness_us, horizon_us)
+    rnd = random.Random(1)
+    names = [f"SYM{i:05d}" for i in range(symbols)]
+    per_second = max(1, round(symbols * rate))
+    closed, trade_id, offset = Closed(), 0, 0
+    for second in range(seconds):
+        base = T0 + second * S
+        for ts in sorted(base + rnd.randrange(S) for _ in range(per_second)):
+            trade_id += 1
+            engine.add(Trade(rnd.choice(names), trade_id, ts, 10**10, 10**8, "XNAS", "buy"),
+                       offset, closed)
+            offset += 1
+        closed.candles.clear()
+        for partials in engine.rollups.values():  # rollups are emitted as they close
+            partials.clear()
+    windows, ids = engine.table.kept()
+    return {"trades": trade_id, "kept_windows": windows, "kept_ids": ids,
+            "table_bytes": engine.table.memory_bytes(),
+            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+
+def child(argv: list[str]) -> None:
+    symbols, rate, horizon_us, seconds = int(argv[0]), float(argv[1]), int(argv[2]), int(argv[3])
+    print(json.dumps(feed(symbols, rate, horizon_us, seconds)))
+
+
+def run_child(symbols: int, rate: float, horizon_us: int, seconds: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "_child", str(symbols), str(rate),
+                          str(horizon_us), str(seconds)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_child":
+        child(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=5.0, help="trades per symbol-second")
+    parser.add_argument("--horizon-ms", type=int, default=None,
+                        help="dedup horizon (default: the setting's, lateness + 10 min)")
+    args = parser.parse_args()
+    from candle_core.settings import load_settings
+
+    settings = load_settings()
+    horizon_us = settings.dedup_horizon_us if args.horizon_ms is None else args.horizon_ms * 1000
+    seconds = horizon_us // S + 60
+    print(f"{args.symbols:,} symbols x {args.rate:g} trades/s for {seconds} s of event time "
+          f"(horizon {horizon_us / S:.0f} s) ...", flush=True)
+    on = run_child(args.symbols, args.rate, horizon_us, seconds)
+    off = run_child(args.symbols, args.rate, 0, seconds)
+    ids = max(1, on["kept_ids"])
+    symbol_seconds = max(1, on["kept_windows"])
+    extra_rss = on["peak_rss_bytes"] - off["peak_rss_bytes"]
+    print(f"{on['trades']:,} trades fed; the horizon holds {on['kept_windows']:,} closed "
+          f"1 s windows and {on['kept_ids']:,} trade ids")
+    print(f"table: {on['table_bytes'] / MIB:,.1f} MiB with the horizon, "
+          f"{off['table_bytes'] / MIB:,.1f} MiB without = "
+          f"{(on['table_bytes'] - off['table_bytes']) / ids:.0f} bytes per remembered id, "
+          f"{(on['table_bytes'] - off['table_bytes']) / symbol_seconds:.0f} bytes per "
+          "symbol-second kept")
+    print(f"peak RSS: {on['peak_rss_bytes'] / MIB:,.0f} MiB with the horizon, "
+          f"{off['peak_rss_bytes'] / MIB:,.0f} MiB without (+{extra_rss / MIB:,.0f} MiB, "
+          f"{extra_rss / ids:.0f} bytes per id)")
+
+
+if __name__ == "__main__":
+    main()
