@@ -73,3 +73,19 @@ class BrokerNotConfiguredError(KafkaOpsError, TerminalError):
             "CANDLES_KAFKA_BOOTSTRAP_SERVERS), or start a local broker with `candles kafka start`"
         )
         super().__init__(f"{message} ({detail})" if detail else message)
+
+
+class KafkaFatalError(KafkaOpsError, TerminalError):
+    """librdkafka reported a fatal error (a static member fenced by its own successor
+    after a session timeout, a fenced transactional producer): the client cannot go on.
+
+    ``abandon_clients``: the process must exit without closing its clients, whose close
+    can wait forever after a fatal error; a restart resumes from the last commit.
+    """
+
+    abandon_clients = True
+
+    def __init__(self, client: str, detail: str) -> None:
+        self.client = client
+        super().__init__(f"fatal Kafka error in the {client}: {detail}; exiting so that a "
+                         "restart resumes from the last commit")

@@ -6,6 +6,9 @@ exit status 2 (bad config or input) or 3 (transient: try again); nothing else is
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import signal
 import sys
 
 import click
@@ -29,7 +32,9 @@ for command in registry.all_commands():
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. ``kill -USR1 <pid>`` prints every thread's stack to
+    stderr (a process that looks stuck tells where it is)."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         status = cli.main(standalone_mode=False)  # a click Exit(n) comes back as n
     except click.exceptions.Abort:
@@ -40,7 +45,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except CandlesError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(3 if isinstance(exc, TransientError) else 2)
+        code = 3 if isinstance(exc, TransientError) else 2
+        if getattr(exc, "abandon_clients", False):  # closing them could wait forever
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        sys.exit(code)
     if isinstance(status, int) and status:
         sys.exit(status)
 

@@ -35,9 +35,9 @@ from candle_core.trade import Trade
 from candle_core.windows import interval_label
 from kafka_ops.clients import common_config, local_kafka_config, producer_config
 from kafka_ops.launcher import LocalKafka
+from kafka_ops.liveness import Heartbeat
 from kafka_ops.reading import read_topic
 from kafka_ops.topics import create_topics, pipeline_topics
-from lambda_candles.http_server import Heartbeat
 from lambda_candles.nightly import load_with_local_init
 from reconciliation.publish import Published, reconcile_and_publish
 from sources.chaos import CHAOS_PRESET
@@ -55,6 +55,7 @@ from speed_layer.metrics import SpeedMetrics
 from speed_layer.processor import SpeedLayer, StopRules
 from speed_layer.summary import RunSummary
 from storage.archiver import Archiver
+from storage.archiver import build_clients as build_archive_clients
 from storage.layout import candles_dir, date_of
 from storage.metrics import ArchiveMetrics
 from storage.run_state import ArchiveSummary
@@ -221,7 +222,8 @@ def _verify(settings: CandlesSettings, report: DemoReport, state: DemoState) -> 
 
 def _archive(settings: CandlesSettings, report: DemoReport) -> None:
     store = open_store(settings)
-    archiver = Archiver(settings, store, ArchiveMetrics(CollectorRegistry()),
+    archiver = Archiver(settings, build_archive_clients(settings), store,
+                        ArchiveMetrics(CollectorRegistry()),
                         archive_sinks(settings, candles=True), Heartbeat(60.0),
                         ArchiveStopRules(until_idle_s=2.0))
     report.archive = archiver.run()

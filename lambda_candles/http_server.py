@@ -8,25 +8,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from kafka_ops.liveness import Heartbeat
 
-class Heartbeat:
-    """The loop calls :meth:`beat`; the health endpoint asks :meth:`healthy`."""
-
-    def __init__(self, stale_after_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.stale_after_s, self._clock = stale_after_s, clock
-        self._last = clock()
-
-    def beat(self) -> None:
-        self._last = self._clock()
-
-    def healthy(self) -> bool:
-        return self._clock() - self._last <= self.stale_after_s
+# A consumer loop silent this long is stuck in a Kafka call (longer than any of its own
+# timeouts: restore 60 s, transactions 30 s): the process exits and is restarted.
+STALL_EXIT_S = 150.0
+STOP_GRACE_S = 45.0  # after SIGTERM, at most this long to finish the transaction
 
 
 def serve(registry: CollectorRegistry, heartbeat: Heartbeat, port: int,

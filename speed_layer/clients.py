@@ -8,13 +8,14 @@ and a producer of their own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
 from candle_core.settings import CandlesSettings
 from kafka_ops.clients import consumer_config, producer_config
+from kafka_ops.fatal import FatalErrorWatch
 from speed_layer.changelog import PartitionState, restore
 
 
@@ -25,11 +26,14 @@ class SpeedClients:
     consumer: Any  # confluent_kafka.Consumer, or a test's stand-in
     producer: Any  # confluent_kafka.Producer (transactional), or a test's stand-in
     restore: Callable[[list[int]], dict[int, PartitionState]]  # the changelog reader
+    fatal: FatalErrorWatch = field(default_factory=lambda: FatalErrorWatch("speed layer"))
 
 
 def build_clients(settings: CandlesSettings) -> SpeedClients:
     """A consumer in the speed group, a transactional producer and the changelog reader."""
+    fatal = FatalErrorWatch("speed layer")
     membership: dict[str, Any] = {
+        "error_cb": fatal,
         "partition.assignment.strategy": "range",
         # Static membership: a restarted instance takes its predecessor's place at once
         # instead of waiting out the session timeout of a killed member.
@@ -38,6 +42,7 @@ def build_clients(settings: CandlesSettings) -> SpeedClients:
     }
     consumer = Consumer(consumer_config(settings, settings.speed_group_id, None, **membership))
     transactional: dict[str, Any] = {
+        "error_cb": fatal,
         "transactional.id": f"candles-speed-{settings.speed_instance_id}",
         "transaction.timeout.ms": 60_000,
     }
@@ -47,4 +52,4 @@ def build_clients(settings: CandlesSettings) -> SpeedClients:
     def read_state(partitions: list[int]) -> dict[int, PartitionState]:
         return restore(restore_conf, settings.topic_speed_state, partitions)
 
-    return SpeedClients(consumer, producer, read_state)
+    return SpeedClients(consumer, producer, read_state, fatal)

@@ -156,9 +156,17 @@ class PartitionEngine:
     def open_windows(self) -> int:
         return len(self.table)
 
+    def dedup_ids(self) -> int:
+        """Trade ids held for dedup, in open windows and in kept (closed) ones."""
+        return self.table.seen_count()
+
+    def rollup_partials(self) -> int:
+        """Larger-interval candles in progress."""
+        return sum(len(p) for p in self.rollups.values())
+
     def state_entries(self) -> int:
-        """Trade ids held for dedup (open and kept windows) plus partial rollups."""
-        return self.table.seen_count() + sum(len(p) for p in self.rollups.values())
+        """Trade ids held for dedup plus partial rollups."""
+        return self.dedup_ids() + self.rollup_partials()
 
     def _close_one_second(self) -> Closed:
         closed = Closed()

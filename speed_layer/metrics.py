@@ -47,8 +47,14 @@ class SpeedMetrics:
         self.open_windows = Gauge("candles_speed_open_windows", "Open 1 s windows.",
                                   registry=registry)
         self.state_entries = Gauge("candles_speed_state_entries",
-                                   "Trade ids held for dedup in open windows, plus rollups.",
+                                   "Trade ids held for dedup plus rollup partials.",
                                    registry=registry)
+        self.dedup_ids = Gauge("candles_speed_dedup_ids", "Trade ids held for dedup: in "
+                               "open windows and in closed ones inside the dedup horizon.",
+                               registry=registry)
+        self.rollup_partials = Gauge("candles_speed_rollup_partials",
+                                     "Open larger-interval candles (10s, 1m, ...) in progress.",
+                                     registry=registry)
         self.close_to_commit = Histogram(
             "candles_speed_window_close_to_commit_seconds",
             "From the moment a window closed to the commit of its candle.",

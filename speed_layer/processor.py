@@ -24,12 +24,14 @@ from typing import Any
 import msgspec
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
+from candle_core.exceptions import CandlesError
 from candle_core.message_kind import TYPE_PREFIX, non_trade_kind
 from candle_core.parsing import TradeParser, native_dead_letters, native_limits
 from candle_core.reasons import Reason
 from candle_core.settings import CandlesSettings
 from candle_core.trade import Rejection
-from lambda_candles.http_server import Heartbeat
+from kafka_ops.fatal import CLOSE_TIMEOUT_S, close_bounded, is_fatal
+from kafka_ops.liveness import Heartbeat
 from speed_layer._hotpath import CLOSE, SLOW, Scanner
 from speed_layer.clients import SpeedClients
 from speed_layer.engine import Outcome, PartitionEngine
@@ -85,6 +87,7 @@ class SpeedLayer:
         self._last_input = clock()
         self._consumer, self._producer = clients.consumer, clients.producer
         self._restore = clients.restore
+        self._fatal = clients.fatal
         live_interval_s = (1 / settings.live_max_hz) if live else None
         self.writer = TransactionWriter(self._producer, self._consumer, settings, metrics,
                                         live_interval_s, clock)
@@ -92,6 +95,7 @@ class SpeedLayer:
     def stop(self, *_: object) -> None:
         """Ask the loop to finish its transaction and exit (SIGTERM/SIGINT handler)."""
         self._stopping = True
+        self.heartbeat.stop_requested()
 
     def run(self) -> RunSummary:
         """Process until stopped; commit what was done; return the summary."""
@@ -115,6 +119,7 @@ class SpeedLayer:
                     break
                 wait_s = min(MAX_WAIT_S, self.writer.seconds_until_due(self.clock(), backlog))
                 messages = self._consumer.consume(batch_size, wait_s)
+                self._fatal.check()  # fenced or fatal: nothing may be committed any more
                 now = self.clock()
                 backlog = len(messages) == batch_size  # more is waiting: catching up
                 if messages:
@@ -127,7 +132,8 @@ class SpeedLayer:
                 self.heartbeat.beat()
             self._commit(begin_next=False)
         finally:
-            self._consumer.close()
+            if self._fatal.error is None:  # after a fatal error, close() can wait forever
+                close_bounded(self._consumer, CLOSE_TIMEOUT_S)
             gc.set_threshold(*saved_thresholds)
             gc.unfreeze()
         self.summary.seconds = self.clock() - began
@@ -191,7 +197,7 @@ class SpeedLayer:
         Kafka errors and the speed layer's own are not about one record; they propagate."""
         try:
             self._process_one(message, now)
-        except (KafkaException, SpeedLayerError):
+        except (KafkaException, CandlesError):
             raise
         except Exception as exc:  # one bad record must not stop the loop
             self._internal_error(message, exc)
@@ -289,6 +295,8 @@ class SpeedLayer:
         return high <= low if position is None else high <= position
 
     def _commit(self, begin_next: bool = True) -> None:
+        # A fenced consumer's offsets would never be accepted: sending them can wait forever
+        self._fatal.check()
         now = self.clock()
         for run in self.partitions.values():  # nothing closed may miss its transaction
             self._emit_closed(run, now)
@@ -299,8 +307,12 @@ class SpeedLayer:
 
     def _update_gauges(self) -> None:
         runs = self.partitions
+        ids = sum(r.engine.dedup_ids() for r in runs.values())
+        partials = sum(r.engine.rollup_partials() for r in runs.values())
         self.metrics.open_windows.set(sum(r.engine.open_windows() for r in runs.values()))
-        self.metrics.state_entries.set(sum(r.engine.state_entries() for r in runs.values()))
+        self.metrics.dedup_ids.set(ids)
+        self.metrics.rollup_partials.set(partials)
+        self.metrics.state_entries.set(ids + partials)
         wall_us = time.time() * 1_000_000
         for number, run in runs.items():
             if run.engine.max_ts_us > 0:
@@ -312,8 +324,9 @@ class SpeedLayer:
 
     def _message_error(self, message: Message) -> None:
         error = message.error()
-        if error is not None and error.fatal():
-            raise SpeedLayerError(f"fatal consumer error: {error}")
+        if error is not None and is_fatal(error):
+            self._fatal(error)
+            self._fatal.check()
         log.warning("consumer error", extra={"error": str(error)})
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

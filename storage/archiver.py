@@ -15,6 +15,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import (
@@ -28,9 +29,10 @@ from confluent_kafka import Message as KafkaMessage
 
 from candle_core.settings import CandlesSettings
 from kafka_ops.clients import consumer_config
-from lambda_candles.http_server import Heartbeat
+from kafka_ops.fatal import CLOSE_TIMEOUT_S, FatalErrorWatch, close_bounded, is_fatal
+from kafka_ops.liveness import Heartbeat
 from storage.chunks import ChunkRows, OpenChunk, chunk_index
-from storage.exceptions import OffsetOrderError
+from storage.exceptions import ArchiveCommitError, OffsetOrderError
 from storage.manifest import ensure_layout
 from storage.metrics import ArchiveMetrics
 from storage.rows import Message
@@ -40,14 +42,37 @@ from storage.writer import ChunkWriter
 
 log = logging.getLogger(__name__)
 Key = tuple[str, int]
+COMMIT_PATIENCE_S = 120.0
+RETRIABLE_COMMIT_CODES = frozenset({KafkaError._WAIT_COORD, KafkaError._TRANSPORT,
+                                    KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT,
+                                    KafkaError.COORDINATOR_NOT_AVAILABLE,
+                                    KafkaError.NOT_COORDINATOR,
+                                    KafkaError.COORDINATOR_LOAD_IN_PROGRESS})
+
+
+@dataclass
+class ArchiveClients:
+    """What the archiver talks to Kafka with, built once per process."""
+
+    consumer: Any  # confluent_kafka.Consumer, or a test's stand-in
+    fatal: FatalErrorWatch
+
+
+def build_clients(settings: CandlesSettings) -> ArchiveClients:
+    """A consumer in the archive group (static membership), watched for fatal errors."""
+    fatal = FatalErrorWatch("archiver")
+    overrides: dict[str, Any] = {"enable.partition.eof": True, "error_cb": fatal,
+                                 "group.instance.id": settings.archive_instance_id}
+    consumer = Consumer(consumer_config(settings, settings.archive_group_id, **overrides))
+    return ArchiveClients(consumer, fatal)
 
 
 class Archiver:
     """One member of the archive consumer group. Build it, then call :meth:`run`."""
 
-    def __init__(self, settings: CandlesSettings, store: Store, metrics: ArchiveMetrics,
-                 sinks: dict[str, Callable[[], ChunkRows]], heartbeat: Heartbeat,
-                 stop_rules: StopRules | None = None,
+    def __init__(self, settings: CandlesSettings, clients: ArchiveClients, store: Store,
+                 metrics: ArchiveMetrics, sinks: dict[str, Callable[[], ChunkRows]],
+                 heartbeat: Heartbeat, stop_rules: StopRules | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.settings, self.store, self.metrics, self.sinks = settings, store, metrics, sinks
         self.heartbeat, self.clock = heartbeat, clock
@@ -55,14 +80,12 @@ class Archiver:
         self.writer = ChunkWriter(store, metrics)
         self.open: dict[Key, OpenChunk] = {}
         self.state = RunState(stop_rules or StopRules(), clock)
-        overrides: dict[str, Any] = {"enable.partition.eof": True,
-                                     "group.instance.id": settings.archive_instance_id}
-        self.consumer = Consumer(consumer_config(settings, settings.archive_group_id,
-                                                 **overrides))
+        self.consumer, self.fatal = clients.consumer, clients.fatal
 
     def stop(self, *_: object) -> None:
         """Finish the current batch, write open chunks and exit (SIGTERM/SIGINT)."""
         self.state.stopping = True
+        self.heartbeat.stop_requested()
 
     def run(self) -> ArchiveSummary:
         ensure_layout(self.store, self.size)
@@ -77,13 +100,15 @@ class Archiver:
                 batch = self.consumer.consume(self.settings.archive_batch_size, timeout=0.2)
                 self.heartbeat.beat()
                 self._handle(batch)
+                self.fatal.check()
                 if self.clock() - self.state.last_flush >= flush_every_s:
                     self._flush_open()
             self._flush_open()
             for chunk in self.open.values():  # before close(): its revoke drops them
                 pending.update(chunk.rows.counts())
         finally:
-            self.consumer.close()
+            if self.fatal.error is None:  # after a fatal error, close() can wait forever
+                close_bounded(self.consumer, CLOSE_TIMEOUT_S)
         return self.state.summary(dict(pending))
 
     def _handle(self, batch: list[KafkaMessage]) -> None:
@@ -93,8 +118,9 @@ class Archiver:
                 self._route(message)
             elif error.code() == KafkaError._PARTITION_EOF:
                 self.state.at_end.add((message.topic() or "", message.partition() or 0))
-            elif error.fatal():
-                raise KafkaException(error)
+            elif is_fatal(error):
+                self.fatal(error)
+                self.fatal.check()
             else:
                 log.warning("consumer error: %s", error)
 
@@ -122,14 +148,33 @@ class Archiver:
     def _seal(self, chunk: OpenChunk) -> None:
         """Write the complete chunk, then commit its end offset (never before)."""
         result = self.writer.write(chunk, sealed=True)
-        tp = TopicPartition(chunk.topic, chunk.partition, chunk.end)
-        self.consumer.commit(offsets=[tp], asynchronous=False)
+        self._commit(TopicPartition(chunk.topic, chunk.partition, chunk.end))
         self.state.sealed(result.files, result.bytes, chunk.rows.counts())
         for kind, count in chunk.rows.counts().items():
             self.metrics.rows.labels(kind).inc(count)
         self.metrics.chunks.inc()
         self.metrics.last_commit.set_to_current_time()
         del self.open[(chunk.topic, chunk.partition)]
+
+    def _commit(self, tp: TopicPartition) -> None:
+        """Commit a sealed chunk's end offset; a broker that is away (no coordinator, a
+        timeout) is waited for, up to ``COMMIT_PATIENCE_S``, before giving up."""
+        deadline = self.clock() + COMMIT_PATIENCE_S
+        while True:
+            try:
+                self.consumer.commit(offsets=[tp], asynchronous=False)
+                return
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                retriable = isinstance(error, KafkaError) and (
+                    error.retriable() or error.code() in RETRIABLE_COMMIT_CODES)
+                if not retriable or self.clock() >= deadline:
+                    raise ArchiveCommitError(tp.topic, tp.partition, tp.offset,
+                                             str(exc)) from exc
+                log.warning("commit of %s[%d] at %d failed (%s); retrying", tp.topic,
+                            tp.partition, tp.offset, error)
+                time.sleep(1.0)
+                self.heartbeat.beat()
 
     def _flush_open(self) -> None:
         for chunk in self.open.values():

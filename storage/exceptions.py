@@ -59,3 +59,13 @@ class DatasetNotFoundError(StorageError, TerminalError):
     def __init__(self, where: str, hint: str) -> None:
         self.where, self.hint = where, hint
         super().__init__(f"no data at {where}: {hint}")
+
+
+class ArchiveCommitError(StorageError, TransientError):
+    """A sealed chunk's offset could not be committed (the broker stayed away)."""
+
+    def __init__(self, topic: str, partition: int, offset: int, detail: str) -> None:
+        self.topic, self.partition, self.offset = topic, partition, offset
+        super().__init__(f"could not commit {topic}[{partition}] at offset {offset}: "
+                         f"{detail}. The chunk's files are written; a restart re-reads the "
+                         "chunk, rewrites them with the same bytes and commits")

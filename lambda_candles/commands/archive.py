@@ -7,10 +7,11 @@ from dataclasses import asdict
 
 import click
 
+from kafka_ops.liveness import StallWatchdog
 from lambda_candles import logs
-from lambda_candles.http_server import start_observability
+from lambda_candles.http_server import STALL_EXIT_S, STOP_GRACE_S, start_observability
 from lambda_candles.options import setting_option, settings_from
-from storage.archiver import Archiver
+from storage.archiver import Archiver, build_clients
 from storage.metrics import ArchiveMetrics
 from storage.run_state import StopRules
 from storage.sinks import archive_sinks
@@ -50,8 +51,9 @@ def archive(
     )
     logs.configure(settings.log_level, settings.log_format)
     registry, heartbeat = start_observability(settings.metrics_port, stale_after_s=60.0)
+    StallWatchdog(heartbeat, stall_s=STALL_EXIT_S, stop_grace_s=STOP_GRACE_S).start()
     store = open_store(settings)
-    archiver = Archiver(settings, store, ArchiveMetrics(registry),
+    archiver = Archiver(settings, build_clients(settings), store, ArchiveMetrics(registry),
                         archive_sinks(settings, candles=not trades_only), heartbeat,
                         StopRules(until_idle_s, max_messages, max_runtime_s))
     summary = archiver.run()

@@ -6,8 +6,9 @@ import json
 
 import click
 
+from kafka_ops.liveness import StallWatchdog
 from lambda_candles import logs
-from lambda_candles.http_server import start_observability
+from lambda_candles.http_server import STALL_EXIT_S, STOP_GRACE_S, start_observability
 from lambda_candles.options import setting_option, settings_from
 from speed_layer.clients import build_clients
 from speed_layer.metrics import SpeedMetrics
@@ -47,6 +48,7 @@ def speed(
     )
     logs.configure(settings.log_level, settings.log_format)
     registry, heartbeat = start_observability(settings.metrics_port, stale_after_s=30.0)
+    StallWatchdog(heartbeat, stall_s=STALL_EXIT_S, stop_grace_s=STOP_GRACE_S).start()
     layer = SpeedLayer(settings, build_clients(settings), SpeedMetrics(registry), heartbeat,
                        StopRules(idle_exit_s, max_runtime_s), live=live)
     summary = layer.run()

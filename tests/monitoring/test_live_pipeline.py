@@ -107,7 +107,8 @@ def test_dashboards_have_data_and_the_drift_alert_follows_the_verdict(
         records = [*as_records(clean_stream(TRADES, seed=21)), *bad_records(30)]
         clean.produce(records)
         produced = len(records)
-        state = "sum(candles_speed_open_windows) + sum(candles_speed_state_entries)"
+        # every window closed: the ids of closed ones stay for the dedup horizon
+        state = "sum(candles_speed_open_windows) + sum(candles_speed_rollup_partials)"
         stack.wait_for(lambda: total(stack, "sum(candles_speed_messages_consumed_total)")
                        == produced and total(stack, state) == 0, timeout=120,
                        what="the speed layer to read everything and close every window")

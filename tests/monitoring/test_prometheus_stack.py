@@ -29,7 +29,8 @@ from prometheus_client import CollectorRegistry
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from candle_core.windows import parse_interval
-from lambda_candles.http_server import Heartbeat, serve
+from kafka_ops.liveness import Heartbeat
+from lambda_candles.http_server import serve
 from reconciliation.attribution import CAUSES, Attribution
 from reconciliation.compare import Comparison
 from reconciliation.drift import FIELDS, CandleDrift, candle_drift

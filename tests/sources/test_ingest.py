@@ -24,7 +24,7 @@ from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
 from candle_core.side_outputs import HEADER_REASON, HEADER_TOPIC, decode_late, header
 from candle_core.trade import Rejection, Trade
-from lambda_candles.http_server import Heartbeat
+from kafka_ops.liveness import Heartbeat
 from sources.feed.catalog import Catalog
 from sources.feed.server import feed_app, run_in_thread, serve_in_thread
 from sources.ingest import IngestOptions, Mode, ingest

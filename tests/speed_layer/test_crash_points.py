@@ -31,7 +31,7 @@ from candle_core.reference import candles_from_trades
 from candle_core.settings import CandlesSettings, load_settings
 from candle_core.side_outputs import HEADER_REASON, decode_late
 from candle_core.trade import Trade
-from lambda_candles.http_server import Heartbeat
+from kafka_ops.liveness import Heartbeat
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.partition import PartitionRun
 from speed_layer.processor import SpeedLayer, StopRules

@@ -28,7 +28,7 @@ from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT, format_fixed
 from candle_core.parsing import MAX_TS_US, TradeParser, native_dead_letters, native_limits
 from candle_core.settings import load_settings
 from candle_core.trade import Trade
-from lambda_candles.http_server import Heartbeat
+from kafka_ops.liveness import Heartbeat
 from sources.records import encode_wire, trade_record
 from speed_layer._hotpath import SLOW, Cursor, Scanner, WindowTable
 from speed_layer.changelog import PartitionState

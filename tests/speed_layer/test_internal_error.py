@@ -14,7 +14,7 @@ from candle_core.parsing import TradeParser
 from candle_core.settings import load_settings
 from candle_core.side_outputs import HEADER_DETAIL, HEADER_OFFSET, HEADER_REASON
 from candle_core.trade import Rejection, Trade
-from lambda_candles.http_server import Heartbeat
+from kafka_ops.liveness import Heartbeat
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.processor import SpeedLayer, StopRules
 from tests.speed_layer.memory_kafka import FakeClock, MemoryKafka, Record, memory_clients

@@ -12,8 +12,8 @@ from prometheus_client import CollectorRegistry
 
 from candle_core.reference import candles_from_trades
 from candle_core.settings import load_settings
-from lambda_candles.http_server import Heartbeat
-from storage.archiver import Archiver
+from kafka_ops.liveness import Heartbeat
+from storage.archiver import Archiver, build_clients
 from storage.local import LocalStore
 from storage.metrics import ArchiveMetrics
 from storage.run_state import StopRules
@@ -83,7 +83,8 @@ def test_metrics_count_messages_rows_files_and_bytes(loaded: Pipeline, stream: C
     settings = load_settings(**{**loaded.settings.model_dump(), "archive_root": str(tmp_path),
                                 "archive_group_id": "metrics", "archive_chunk_offsets": 1000})
     registry = CollectorRegistry()
-    archiver = Archiver(settings, LocalStore(tmp_path), ArchiveMetrics(registry),
+    archiver = Archiver(settings, build_clients(settings), LocalStore(tmp_path),
+                        ArchiveMetrics(registry),
                         archive_sinks(settings, candles=False), Heartbeat(60.0),
                         StopRules(until_idle_s=1.0))
     summary = archiver.run()
