@@ -48,8 +48,6 @@ def feed(symbols: int, rate: float, horizon_us: int, seconds: int) -> dict[str, 
                        offset, closed)
             offset += 1
         closed.candles.clear()
-        for partials in engine.rollups.values():  # rollups are emitted as they close
-            partials.clear()
     windows, ids = engine.table.kept()
     return {"trades": trade_id, "kept_windows": windows, "kept_ids": ids,
             "table_bytes": engine.table.memory_bytes(),

@@ -72,6 +72,14 @@ def encode_candle(candle: Candle) -> bytes:
     return _ENCODER.encode(candle_to_wire(candle))
 
 
+def native_candle_wire() -> list[tuple[str, str | int]]:
+    """The layout :func:`encode_candle` writes, for the speed layer's native encoder
+    (speed_layer/native/candle.c): each field in wire order with ``"str"``, ``"int"``, or
+    the decimal places of its exact decimal string."""
+    return [("symbol", "str"), ("interval", "str"),
+            *((name, DECIMALS.get(name, "int")) for name in CANDLE_SCHEMA.names[2:])]
+
+
 def candle_from_wire(wire: dict[str, Any]) -> Candle:
     """Inverse of :func:`candle_to_wire` (exact)."""
     values = {name: wire[name] for name in INT_FIELDS}

@@ -6,8 +6,14 @@ What is stored per input partition ``p`` (changelog partition ``p``):
 * ``p|pos`` -> ``{"processed": next offset, "watermark_us", "max_ts_us", "low_water"}``,
   where ``low_water`` is the consumer offset committed in the same transaction (where a
   restart starts re-reading);
-* ``p|r|<interval_us>|<symbol>|<window_start_us>`` -> the partial larger-interval candle
-  (rolled up from closed 1 s candles), deleted by a tombstone once emitted.
+* ``p|rs|<n>`` -> a rollup state record (binary, written by speed_layer/native/rollup.c):
+  the larger-interval partials (rolled up from closed 1 s candles) that changed or were
+  emitted during one commit, or, now and then, all of them, after which every earlier
+  record is tombstoned. State is written per commit, not per candle: a commit writes one
+  record (or a few, at most ``STATE_RECORD_BYTES`` each) however many candles it closed.
+  Restore applies the live records in order of ``n``;
+* ``p|r|<interval_us>|<symbol>|<window_start_us>``: the previous format (one JSON candle
+  per partial), still read, and tombstoned by the first commit after a restore.
 
 1 s windows (open ones, and closed ones kept for the dedup horizon) are *not* stored: the
 consumer offset committed is the oldest record of any such window, and recovery re-reads
@@ -24,10 +30,11 @@ import msgspec
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from candle_core.candle import Candle
-from candle_core.codec import decode_candle, encode_candle
+from candle_core.codec import decode_candle
 from speed_layer.exceptions import StateRestoreError
 
 RESTORE_TIMEOUT_S = 60.0
+STATE_RECORD_BYTES = 512 * 1024  # under Kafka's default 1 MB message size
 
 
 class Position(msgspec.Struct, frozen=True):
@@ -44,23 +51,37 @@ class PartitionState:
     """Everything restored for one partition."""
 
     position: Position | None = None
-    rollups: dict[bytes, Candle] = field(default_factory=dict)
+    records: dict[int, bytes] = field(default_factory=dict)  # live rollup state records
+    last_record: int = 0  # the highest record number ever written (live or tombstoned)
+    legacy: dict[bytes, Candle] = field(default_factory=dict)  # the previous format
+
+
+@dataclass
+class StateLog:
+    """What a partition's owner must remember of its rollup state records to write the
+    next ones: their numbers, the live ones, and how many bytes those hold."""
+
+    last_record: int = 0
+    live: list[int] = field(default_factory=list)
+    live_bytes: int = 0
+    legacy_keys: list[bytes] = field(default_factory=list)
+
+    @classmethod
+    def restored(cls, state: PartitionState) -> StateLog:
+        return cls(state.last_record, sorted(state.records),
+                   sum(len(r) for r in state.records.values()), list(state.legacy))
 
 
 def position_key(partition: int) -> bytes:
     return f"{partition}|pos".encode()
 
 
-def rollup_key(partition: int, interval_us: int, symbol: str, start_us: int) -> bytes:
-    return f"{partition}|r|{interval_us}|{symbol}|{start_us}".encode()
+def state_record_key(partition: int, number: int) -> bytes:
+    return f"{partition}|rs|{number}".encode()
 
 
 def encode_position(position: Position) -> bytes:
     return msgspec.json.encode(position)
-
-
-def encode_rollup(candle: Candle) -> bytes:
-    return encode_candle(candle)
 
 
 def restore(consumer_conf: dict[str, object], topic: str,
@@ -101,10 +122,18 @@ def _read_until_eof(consumer: Consumer, topic: str, pending: set[int],
 
 
 def _apply(key: bytes, value: bytes | None, state: PartitionState) -> None:
-    if key.endswith(b"|pos"):
+    kind = key.split(b"|", 2)[1] if key.count(b"|") >= 1 else b""
+    if kind == b"pos":
         if value is not None:
             state.position = msgspec.json.decode(value, type=Position)
+    elif kind == b"rs":
+        number = int(key.rsplit(b"|", 1)[1])
+        state.last_record = max(state.last_record, number)
+        if value is None:
+            state.records.pop(number, None)
+        else:
+            state.records[number] = value
     elif value is None:
-        state.rollups.pop(key, None)
+        state.legacy.pop(key, None)
     else:
-        state.rollups[key] = decode_candle(value)
+        state.legacy[key] = decode_candle(value)

@@ -16,11 +16,12 @@ it is open and for the dedup horizon after it closed (the same ``(symbol, trade_
 the same content is dropped; other content is a conflict); the batch layer's horizon is
 the whole date (see docs/speed-layer.md).
 
-The 1 s windows, their dedup ids and the event-time position live in a native
-:class:`speed_layer._hotpath.WindowTable`, which the processor's batch scanner folds into
-directly; this class decides everything else (closing, rollups, recovery) and is the
-Python path for every record the scanner hands back. The Kafka bookkeeping (offsets) is
-the partition's :class:`speed_layer._hotpath.Cursor`, not this class's.
+The 1 s windows, their dedup ids, the rollup partials and the event-time position live in
+a native :class:`speed_layer._hotpath.WindowTable`, which the processor's batch scanner
+folds into directly. A window closes in C, into its candle's JSON bytes and into the
+rollups, so a closed candle costs no Python object; this class decides when to close, is
+the Python path for every record the scanner hands back, and restores state. The Kafka
+bookkeeping (offsets) is the partition's :class:`speed_layer._hotpath.Cursor`.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from candle_core.candle import Candle, folded_candle, merge, relabel
+from candle_core.candle import Candle, folded_candle
+from candle_core.codec import native_candle_wire
 from candle_core.trade import Trade
-from candle_core.windows import BASE_INTERVAL_US, window_end, window_start
+from candle_core.windows import BASE_INTERVAL_US, interval_label, window_end
 from speed_layer._hotpath import CLOSE_DUE, WindowTable
 
 if TYPE_CHECKING:
@@ -55,30 +57,24 @@ _OUTCOMES = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.CONFLICT, Outcome.LATE)
 
 @dataclass(slots=True)
 class Closed:
-    """What one watermark step closed: final candles, and rollup partials that changed."""
+    """What watermark steps closed: each candle as ``(symbol bytes, candle JSON bytes)``,
+    the key and value of its ``candles`` message (1 s candles, then the rollups)."""
 
-    candles: list[Candle] = field(default_factory=list)
-    rollups_changed: set[tuple[int, str, int]] = field(default_factory=set)
-    rollups_emitted: set[tuple[int, str, int]] = field(default_factory=set)
-
-    def extend(self, other: Closed) -> None:
-        self.candles.extend(other.candles)
-        self.rollups_changed |= other.rollups_changed
-        self.rollups_emitted |= other.rollups_emitted
+    candles: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 class PartitionEngine:
-    """Open windows, watermark and rollups of one input partition."""
+    """Windows, watermark and rollups of one input partition."""
 
     def __init__(self, intervals_us: tuple[int, ...], allowed_lateness_us: int,
                  dedup_horizon_us: int = 0) -> None:
         if not intervals_us or intervals_us[0] != BASE_INTERVAL_US:
             raise ValueError("intervals must start with the 1 s base interval")
         self.larger_us = intervals_us[1:]
-        # 1 s windows (open, and closed ones kept for the dedup horizon) + position
-        self.table = WindowTable(BASE_INTERVAL_US, allowed_lateness_us, dedup_horizon_us)
-        # interval_us -> (symbol, window_start_us) -> partial candle of closed 1 s windows
-        self.rollups: dict[int, dict[tuple[str, int], Candle]] = {i: {} for i in self.larger_us}
+        self.table = WindowTable(
+            BASE_INTERVAL_US, allowed_lateness_us, dedup_horizon_us,
+            tuple((interval, interval_label(interval)) for interval in intervals_us),
+            native_candle_wire())
 
     @property
     def max_ts_us(self) -> int:
@@ -115,10 +111,9 @@ class PartitionEngine:
     def close_due(self, closed: Closed) -> None:
         """Close what the current watermark has passed (the scanner stops for this)."""
         table = self.table
-        if table.watermark_us >= table.next_close_us:
-            closed.extend(self._close_one_second())
-        if table.watermark_us >= table.next_rollup_close_us:
-            closed.extend(self._close_rollups())
+        watermark = table.watermark_us
+        if watermark >= table.next_close_us or watermark >= table.next_rollup_close_us:
+            closed.candles.extend(table.close(watermark))
 
     def advance_to(self, watermark_us: int, closed: Closed) -> None:
         """Move the watermark forward (never back) and close what it passes."""
@@ -151,7 +146,11 @@ class PartitionEngine:
 
     def open_candles(self) -> list[Candle]:
         """Current partial 1 s candles (for the live view)."""
-        return [_one_second(fold) for fold in self.table.folds()]
+        return [_candle(fold, BASE_INTERVAL_US) for fold in self.table.folds()]
+
+    def rollup_candles(self) -> list[Candle]:
+        """Current partial larger-interval candles (what a restart must restore)."""
+        return [_candle(fold, interval) for interval, fold in self.table.rollup_folds()]
 
     def open_windows(self) -> int:
         return len(self.table)
@@ -162,60 +161,19 @@ class PartitionEngine:
 
     def rollup_partials(self) -> int:
         """Larger-interval candles in progress."""
-        return sum(len(p) for p in self.rollups.values())
+        return self.table.rollup_count()
 
     def state_entries(self) -> int:
         """Trade ids held for dedup plus partial rollups."""
         return self.dedup_ids() + self.rollup_partials()
-
-    def _close_one_second(self) -> Closed:
-        closed = Closed()
-        for fold in self.table.close(self.table.watermark_us):
-            candle = _one_second(fold)
-            closed.candles.append(candle)
-            self._fold_into_rollups(candle, closed)
-        return closed
-
-    def _fold_into_rollups(self, candle: Candle, closed: Closed) -> None:
-        for interval_us in self.larger_us:
-            start = window_start(candle.window_start_us, interval_us)
-            key = (candle.symbol, start)
-            partials = self.rollups[interval_us]
-            partial = partials.get(key)
-            # merge keeps its first argument's window, so the 1 s candle needs no relabel
-            partials[key] = relabel(candle, interval_us) if partial is None \
-                else merge(partial, candle)
-            closed.rollups_changed.add((interval_us, *key))
-            if start + interval_us < self.table.next_rollup_close_us:
-                self.table.next_rollup_close_us = start + interval_us
-
-    def _close_rollups(self) -> Closed:
-        closed = Closed()
-        next_close = FAR_FUTURE
-        watermark = self.table.watermark_us
-        for interval_us, partials in self.rollups.items():
-            done = [key for key in partials if key[1] + interval_us <= watermark]
-            for key in sorted(done, key=lambda k: k[1]):
-                closed.candles.append(partials.pop(key))
-                closed.rollups_emitted.add((interval_us, *key))
-            for _, start in partials:
-                next_close = min(next_close, start + interval_us)
-        self.table.next_rollup_close_us = next_close
-        return closed
-
-    def restore_rollup(self, candle: Candle) -> None:
-        """Put back a partial larger-interval candle read from the changelog."""
-        self.rollups[candle.interval_us][(candle.symbol, candle.window_start_us)] = candle
-        if candle.window_end_us < self.table.next_rollup_close_us:
-            self.table.next_rollup_close_us = candle.window_end_us
 
     def restore_position(self, max_ts_us: int, watermark_us: int) -> None:
         """Put back the event-time position read from the changelog."""
         self.table.max_ts_us, self.table.watermark_us = max_ts_us, watermark_us
 
 
-def _one_second(fold: WindowFold) -> Candle:
-    return folded_candle(fold.symbol, BASE_INTERVAL_US, fold.window_start_us, fold.open,
+def _candle(fold: WindowFold, interval_us: int) -> Candle:
+    return folded_candle(fold.symbol, interval_us, fold.window_start_us, fold.open,
                          fold.high, fold.low, fold.close, fold.volume, fold.notional,
                          fold.trade_count, fold.first_ts_us, fold.last_ts_us,
                          fold.first_trade_id, fold.last_trade_id)

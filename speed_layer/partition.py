@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from candle_core.candle import Candle
 from candle_core.trade import Rejection, Trade
 from speed_layer._hotpath import Cursor
-from speed_layer.changelog import PartitionState
+from speed_layer.changelog import PartitionState, StateLog
 from speed_layer.engine import Closed, PartitionEngine
-
-RollupKey = tuple[int, str, int]  # (interval_us, symbol, window_start_us)
 
 
 @dataclass
@@ -25,9 +22,8 @@ class PartitionRun:
 
     engine: PartitionEngine
     cursor: Cursor
-    rollups_changed: set[RollupKey] = field(default_factory=set)
-    rollups_emitted: set[RollupKey] = field(default_factory=set)
-    closed_at: list[float] = field(default_factory=list)
+    state_log: StateLog = field(default_factory=StateLog)
+    closed_at: list[tuple[float, int]] = field(default_factory=list)  # (when, how many)
     closed: Closed = field(default_factory=Closed)  # filled by the engine, drained per batch
 
     @classmethod
@@ -38,8 +34,13 @@ class PartitionRun:
         Reading starts at the committed offset: the changelog records it with each commit
         (``low_water``); ``committed`` is the consumer group's, for state written before
         it did."""
-        for candle in state.rollups.values():
-            engine.restore_rollup(candle)
+        for c in state.legacy.values():  # the previous format's partials
+            engine.table.put_partial(c.interval_us, c.symbol, c.window_start_us, c.open,
+                                     c.high, c.low, c.close, c.volume, c.notional,
+                                     c.trade_count, c.first_ts_us, c.last_ts_us,
+                                     c.first_trade_id, c.last_trade_id)
+        for number in sorted(state.records):
+            engine.table.restore_rollups(state.records[number])
         cursor = Cursor(engine.table)
         cursor.last_seen = now
         position = state.position
@@ -48,7 +49,7 @@ class PartitionRun:
             cursor.replay_until = position.processed
             start = position.low_water if position.low_water is not None else committed
             cursor.position = start
-        return cls(engine, cursor)
+        return cls(engine, cursor, StateLog.restored(state))
 
     @property
     def processed(self) -> int | None:
@@ -82,22 +83,16 @@ class PartitionRun:
         if isinstance(result, Trade):
             self.engine.replay(result, offset)
 
-    def take_closed(self, now: float) -> list[Candle]:
-        """Drain what the engine closed: return the candles to emit, and remember what the
-        changelog must record at the next commit."""
-        closed, self.closed = self.closed, Closed()
-        self.rollups_changed |= closed.rollups_changed
-        self.rollups_emitted |= closed.rollups_emitted
-        self.closed_at.extend([now] * len(closed.candles))
-        return closed.candles
-
-    def has_unemitted(self) -> bool:
-        """Candles closed but not yet handed to the writer."""
-        return bool(self.closed.candles or self.closed.rollups_changed)
+    def take_closed(self, now: float) -> list[tuple[bytes, bytes]]:
+        """Drain what the engine closed: the candles to emit, as (key, value)."""
+        candles, self.closed = self.closed.candles, Closed()
+        if candles:
+            self.closed_at.append((now, len(candles)))
+        return candles
 
     def flushed(self) -> bool:
         """No open window and no partial rollup: nothing is held back."""
-        return not self.engine.open_windows() and not any(self.engine.rollups.values())
+        return not self.engine.open_windows() and not self.engine.rollup_partials()
 
     def commit_offset(self) -> int | None:
         """The consumer offset to commit: where a restart must start re-reading, i.e. the

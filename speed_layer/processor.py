@@ -257,9 +257,8 @@ class SpeedLayer:
 
     def _emit_closed(self, run: PartitionRun, now: float) -> None:
         """Produce what the partition's watermark closed since the last call."""
-        if run.closed.candles or run.closed.rollups_changed:
-            candles = run.take_closed(now)
-            self.summary.candles += self.writer.emit(candles, now)
+        if run.closed.candles:
+            self.summary.candles += self.writer.emit(run.take_closed(now))
 
     def _close_idle(self, now: float) -> None:
         timeout_us = self.settings.idle_timeout_us
@@ -343,7 +342,7 @@ class SpeedLayer:
             self.partitions[number] = run
             position = state.position
             log.info("partition restored", extra={
-                "partition": number, "rollups": len(state.rollups),
+                "partition": number, "rollups": engine.rollup_partials(),
                 "position": None if position is None else msgspec.structs.asdict(position)})
         self._last_input = self.clock()
 

@@ -15,13 +15,13 @@ from candle_core.reasons import Reason
 from candle_core.settings import CandlesSettings
 from candle_core.side_outputs import LateTrade, dlq_headers, encode_late
 from candle_core.trade import Trade
-from candle_core.windows import interval_label
 from speed_layer.changelog import (
+    STATE_RECORD_BYTES,
     Position,
+    StateLog,
     encode_position,
-    encode_rollup,
     position_key,
-    rollup_key,
+    state_record_key,
 )
 from speed_layer.engine import Outcome
 
@@ -32,6 +32,11 @@ from speed_layer.partition import PartitionRun
 from speed_layer.summary import RunSummary
 
 TXN_TIMEOUT_S = 30.0
+# All partials are rewritten (and every earlier state record tombstoned) once the live
+# records hold more than this many bytes, or this many per live partial: restore then
+# reads about the state's own size, not its history.
+SNAPSHOT_AFTER_BYTES = 1024 * 1024
+SNAPSHOT_FACTOR = 400
 
 
 def coordinates(message: Message) -> tuple[str, int, int, int]:
@@ -58,7 +63,6 @@ class TransactionWriter:
         self.in_transaction = False
         self._last_commit = 0.0
         self._last_live = 0.0
-        self._labels = {i: interval_label(i) for i in settings.intervals_us}
 
     def begin(self) -> None:
         self.producer.begin_transaction()
@@ -126,12 +130,14 @@ class TransactionWriter:
                          msgspec.Raw(message.value() or b"null"))
         self._produce(self.settings.topic_late, encode_late(late), trade.symbol.encode())
 
-    def emit(self, candles: list[Candle], now: float) -> int:
-        """Produce final candles (key = symbol)."""
-        for candle in candles:
-            self._produce(self.settings.topic_candles, encode_candle(candle),
-                          candle.symbol.encode())
-            self.metrics.candles.labels(self._labels.get(candle.interval_us, "other")).inc()
+    def emit(self, candles: list[tuple[bytes, bytes]]) -> int:
+        """Produce final candles, each already its (key = symbol, value = JSON) bytes."""
+        produce, topic = self.producer.produce, self.settings.topic_candles
+        for key, value in candles:
+            try:
+                produce(topic, value, key)
+            except BufferError:
+                self._produce(topic, value, key)
         return len(candles)
 
     def maybe_publish_live(self, partitions: dict[int, PartitionRun], now: float) -> None:
@@ -167,25 +173,40 @@ class TransactionWriter:
         self.metrics.commit_latency.observe(done - began)
         self.metrics.last_commit.set_to_current_time()
         for run in partitions.values():
-            for closed_at in run.closed_at:
-                self.metrics.close_to_commit.observe(done - closed_at)
+            for closed_at, count in run.closed_at:
+                for _ in range(count):
+                    self.metrics.close_to_commit.observe(done - closed_at)
             run.closed_at.clear()
+            for label, count in run.engine.table.drain_emitted().items():
+                self.metrics.candles.labels(label).inc(count)
         if begin_next:
             self.begin()
 
     def _write_changelog(self, number: int, run: PartitionRun, low_water: int) -> None:
+        """The position, and the rollup partials changed since the last commit as a few
+        state records (per commit, not per candle); now and then all of them, which makes
+        every earlier record obsolete (tombstoned)."""
         topic = self.settings.topic_speed_state
-        engine = run.engine
+        engine, log = run.engine, run.state_log
         assert run.processed is not None
         position = Position(run.processed, engine.watermark_us, engine.max_ts_us, low_water)
         self._produce(topic, encode_position(position), position_key(number), partition=number)
-        for interval_us, symbol, start in run.rollups_changed - run.rollups_emitted:
-            candle = engine.rollups[interval_us].get((symbol, start))
-            if candle is not None:
-                key = rollup_key(number, interval_us, symbol, start)
-                self._produce(topic, encode_rollup(candle), key, partition=number)
-        for interval_us, symbol, start in run.rollups_emitted:
-            self._produce(topic, None, rollup_key(number, interval_us, symbol, start),
-                          partition=number)
-        run.rollups_changed.clear()
-        run.rollups_emitted.clear()
+        table = engine.table
+        self._write_records(number, log, table.take_rollup_delta(STATE_RECORD_BYTES))
+        if log.legacy_keys or log.live_bytes > max(SNAPSHOT_AFTER_BYTES,
+                                                   SNAPSHOT_FACTOR * table.rollup_count()):
+            obsolete, log.live, log.live_bytes = log.live, [], 0
+            self._write_records(number, log, table.rollup_snapshot(STATE_RECORD_BYTES))
+            for record in obsolete:
+                self._produce(topic, None, state_record_key(number, record), partition=number)
+            for key in log.legacy_keys:
+                self._produce(topic, None, key, partition=number)
+            log.legacy_keys = []
+
+    def _write_records(self, number: int, log: StateLog, records: list[bytes]) -> None:
+        for record in records:
+            log.last_record += 1
+            self._produce(self.settings.topic_speed_state, record,
+                          state_record_key(number, log.last_record), partition=number)
+            log.live.append(log.last_record)
+            log.live_bytes += len(record)

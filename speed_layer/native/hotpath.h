@@ -44,20 +44,61 @@ typedef struct {
     PyObject *venue, *side; /* owned, NULL for None */
 } Seen;
 
+/* A candle's fold: CandleBuilder's fields (a 1 s window's, or a rollup's merge of them) */
+typedef struct {
+    int64_t open, high, low, close, first_ts, last_ts, first_id, last_id, count;
+    u128 volume;
+    u128 notional_lo; /* notional = notional_hi * 2^128 + notional_lo */
+    uint64_t notional_hi;
+} Fold;
+
 typedef struct Window {
     PyObject *symbol; /* owned str */
     Py_hash_t symhash;
     int64_t start, end, first_offset;
     uint64_t seq;  /* creation order, for a stable close order */
     int closed;    /* 0: open, ids in a hash; 1: closed, ids sorted (kept for dedup) */
-    int64_t open, high, low, close, first_ts, last_ts, first_id, last_id, count;
-    u128 volume;
-    u128 notional_lo;
-    uint64_t notional_hi;
+    Fold fold;
     Seen *seen;
     Py_ssize_t seen_cap, seen_len;
     struct Window *older, *newer; /* creation order: the oldest holds the low-water offset */
 } Window;
+
+/* The candle's wire layout (candle_core.codec.native_candle_wire), in wire order */
+enum { W_SYMBOL, W_INTERVAL, W_INTERVAL_US, W_START, W_END, W_OPEN, W_HIGH, W_LOW, W_CLOSE,
+       W_VOLUME, W_NOTIONAL, W_VWAP, W_COUNT, W_FIRST_TS, W_LAST_TS, W_FIRST_ID, W_LAST_ID,
+       W_FIELDS };
+#define DEC_TEXT (-2)
+#define DEC_INT (-1)
+typedef struct {
+    int field[W_FIELDS];
+    int decimals[W_FIELDS]; /* DEC_TEXT, DEC_INT, or the places of a decimal string */
+    char key_json[W_FIELDS][40];
+    int key_len[W_FIELDS];
+} CandleWire;
+
+/* A larger interval's partial candle: the merge of the closed 1 s candles of its window */
+typedef struct Partial {
+    PyObject *symbol; /* owned str */
+    Py_hash_t symhash;
+    int64_t start, end;
+    int slot;    /* which rollup (interval) */
+    int changed; /* listed for the next delta */
+    int dead;    /* emitted, awaiting the next delta's delete */
+    Fold fold;
+} Partial;
+
+#define MAX_ROLLUPS 8
+#define MAX_LABEL 16
+
+typedef struct {
+    int64_t us;
+    char label[MAX_LABEL];
+    Partial **slots; /* (symbol, start) -> partial */
+    Py_ssize_t nslots, n;
+    Partial **queue; /* by window end */
+    Py_ssize_t head, len, cap;
+} Rollup;
 
 typedef struct {
     PyObject_HEAD
@@ -73,7 +114,15 @@ typedef struct {
     uint64_t next_seq;
     Py_ssize_t seen_hint;
     Py_ssize_t kept_ids;
-    int64_t bytes; /* heap bytes held by windows, their ids and the index */
+    int64_t bytes; /* heap bytes held by windows, their ids, partials and the index */
+    char base_label[MAX_LABEL];
+    Rollup rollups[MAX_ROLLUPS];
+    int n_rollups;
+    Partial **changed, **graveyard;
+    Py_ssize_t n_changed, changed_cap, n_graveyard, graveyard_cap;
+    CandleWire wire;
+    int has_wire;
+    long long emitted[MAX_ROLLUPS + 1]; /* candles closed, by interval (0: 1 s) */
 } WindowTable;
 
 typedef struct {
@@ -152,6 +201,28 @@ extern PyTypeObject *WindowFoldType;
 /* table.c */
 int table_add(WindowTable *t, const Parsed *trade, int64_t offset, AddMode mode);
 int64_t table_first_offset(WindowTable *t);
+int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64_t start,
+                const Fold *fold);
+
+/* candle.c */
+void fold_trade(Fold *f, int64_t price, int64_t size, int64_t ts, int64_t id);
+void fold_merge(Fold *into, const Fold *from);
+int candle_wire_from_list(CandleWire *w, PyObject *list);
+PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *label,
+                             int64_t interval_us, int64_t start, const Fold *f);
+
+/* rollup.c */
+int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
+                 const Fold *fold);
+int64_t rollups_next_close(WindowTable *t);
+int rollups_close(WindowTable *t, int64_t watermark, PyObject *out);
+Py_ssize_t rollups_count(WindowTable *t);
+void rollups_free(WindowTable *t);
+PyObject *rollups_take_delta(WindowTable *t, Py_ssize_t max_bytes);
+PyObject *rollups_snapshot(WindowTable *t, Py_ssize_t max_bytes);
+int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n);
+int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t start,
+                const Fold *fold);
 
 /* parser.c */
 int limits_from_dict(Limits *limits, PyObject *dict);

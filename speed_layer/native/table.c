@@ -13,9 +13,12 @@
  * order, so creation order is offset order, and the oldest window still held has the
  * smallest first offset: the low-water offset a restart must re-read from.
  *
+ * A window closes into its candle's JSON bytes and into the rollups (rollup.c) in C: no
+ * Python object is made per closed candle (candle.c encodes them as candle_core.codec does).
+ *
  * Exactness: prices and sizes are fixed-point integers below 2^63, so a trade's notional
- * is below 2^126; notional sums are kept in 192 bits and volume in 128, and both become
- * Python ints when a window closes. Nothing can overflow.
+ * is below 2^126; notional sums are kept in 192 bits and volume in 128. Nothing can
+ * overflow.
  */
 #include "hotpath.h"
 
@@ -315,34 +318,6 @@ static inline int kept_window(const WindowTable *t, const Window *w) {
     return w->end + t->horizon_us > t->watermark_us;
 }
 
-static void fold(Window *w, const Parsed *tr) {
-    int64_t price = tr->price, ts = tr->ts, id = tr->trade_id;
-    if (w->count == 0) {
-        w->open = w->high = w->low = w->close = price;
-        w->first_ts = w->last_ts = ts;
-        w->first_id = w->last_id = id;
-    } else {
-        if (price > w->high) w->high = price;
-        else if (price < w->low) w->low = price;
-        if (ts < w->first_ts || (ts == w->first_ts && id < w->first_id)) {
-            w->open = price;
-            w->first_ts = ts;
-            w->first_id = id;
-        }
-        if (ts > w->last_ts || (ts == w->last_ts && id > w->last_id)) {
-            w->close = price;
-            w->last_ts = ts;
-            w->last_id = id;
-        }
-    }
-    w->count++;
-    w->volume += (u128)tr->size;
-    u128 product = (u128)price * (u128)tr->size;
-    u128 before = w->notional_lo;
-    w->notional_lo += product;
-    if (w->notional_lo < before) w->notional_hi++;
-}
-
 static inline int same_content(const Seen *e, const Parsed *tr) {
     return e->ts == tr->ts && e->price == tr->price && e->size == tr->size &&
            same_str(e->venue, tr->venue) && same_str(e->side, tr->side);
@@ -373,7 +348,7 @@ int table_add(WindowTable *t, const Parsed *tr, int64_t offset, AddMode mode) {
         return -1;
     }
     if (seen_insert(t, w, tr) < 0) return -1;
-    fold(w, tr);
+    fold_trade(&w->fold, tr->price, tr->size, tr->ts, tr->trade_id);
     int code = OUT_APPLIED;
     if (mode != ADD_REPLAY && tr->ts > t->max_ts_us) {
         t->max_ts_us = tr->ts;
@@ -422,24 +397,24 @@ static PyObject *pylong_from_u192(u128 lo, uint64_t hi) {
 }
 
 /* A WindowFold: what candle_core.candle.folded_candle takes, by name. */
-static PyObject *window_fold(Window *w) {
+static PyObject *fold_struct(PyObject *symbol, int64_t start, const Fold *f) {
     PyObject *fold = PyStructSequence_New(WindowFoldType);
     if (fold == NULL) return NULL;
     PyObject *items[13];
-    Py_INCREF(w->symbol);
-    items[0] = w->symbol;
-    items[1] = PyLong_FromLongLong(w->start);
-    items[2] = PyLong_FromLongLong(w->open);
-    items[3] = PyLong_FromLongLong(w->high);
-    items[4] = PyLong_FromLongLong(w->low);
-    items[5] = PyLong_FromLongLong(w->close);
-    items[6] = pylong_from_u128(w->volume);
-    items[7] = pylong_from_u192(w->notional_lo, w->notional_hi);
-    items[8] = PyLong_FromLongLong(w->count);
-    items[9] = PyLong_FromLongLong(w->first_ts);
-    items[10] = PyLong_FromLongLong(w->last_ts);
-    items[11] = PyLong_FromLongLong(w->first_id);
-    items[12] = PyLong_FromLongLong(w->last_id);
+    Py_INCREF(symbol);
+    items[0] = symbol;
+    items[1] = PyLong_FromLongLong(start);
+    items[2] = PyLong_FromLongLong(f->open);
+    items[3] = PyLong_FromLongLong(f->high);
+    items[4] = PyLong_FromLongLong(f->low);
+    items[5] = PyLong_FromLongLong(f->close);
+    items[6] = pylong_from_u128(f->volume);
+    items[7] = pylong_from_u192(f->notional_lo, f->notional_hi);
+    items[8] = PyLong_FromLongLong(f->count);
+    items[9] = PyLong_FromLongLong(f->first_ts);
+    items[10] = PyLong_FromLongLong(f->last_ts);
+    items[11] = PyLong_FromLongLong(f->first_id);
+    items[12] = PyLong_FromLongLong(f->last_id);
     int failed = 0;
     for (int i = 0; i < 13; i++) {
         if (items[i] == NULL) failed = 1;
@@ -458,10 +433,43 @@ static int cmp_window(const void *a, const void *b) {
     return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
+/* intervals: ((interval_us, label), ...), the 1 s base first, then the larger ones */
+static int intervals_from_tuple(WindowTable *self, PyObject *intervals) {
+    if (!PyTuple_Check(intervals) || PyTuple_GET_SIZE(intervals) < 1 ||
+        PyTuple_GET_SIZE(intervals) > MAX_ROLLUPS + 1) {
+        PyErr_Format(PyExc_ValueError, "intervals: 1 to %d (interval_us, label) pairs, the "
+                     "base first", MAX_ROLLUPS + 1);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(intervals); i++) {
+        long long us;
+        const char *label;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(intervals, i), "Ls", &us, &label)) return -1;
+        if (strlen(label) >= MAX_LABEL || us <= 0 || us % self->base_us != 0 ||
+            (i == 0 && us != self->base_us) ||
+            (i > 0 && us <= (i == 1 ? self->base_us : self->rollups[i - 2].us))) {
+            PyErr_SetString(PyExc_ValueError, "intervals: ascending multiples of the base, the "
+                            "base first, labels of at most 15 characters");
+            return -1;
+        }
+        if (i == 0) {
+            strcpy(self->base_label, label);
+        } else {
+            self->rollups[i - 1].us = us;
+            strcpy(self->rollups[i - 1].label, label);
+        }
+    }
+    self->n_rollups = (int)PyTuple_GET_SIZE(intervals) - 1;
+    return 0;
+}
+
 static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"base_interval_us", "allowed_lateness_us", "dedup_horizon_us", NULL};
+    static char *kwlist[] = {"base_interval_us", "allowed_lateness_us", "dedup_horizon_us",
+                             "intervals", "candle_wire", NULL};
     long long base, lateness, horizon = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "LL|L", kwlist, &base, &lateness, &horizon))
+    PyObject *intervals = NULL, *wire = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "LL|LOO", kwlist, &base, &lateness, &horizon,
+                                     &intervals, &wire))
         return -1;
     if (base <= 0 || lateness < 0 || horizon < 0) {
         PyErr_SetString(PyExc_ValueError,
@@ -480,6 +488,13 @@ static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
     self->next_close_us = FAR_FUTURE;
     self->next_rollup_close_us = FAR_FUTURE;
     self->seen_hint = MIN_SEEN_SLOTS;
+    strcpy(self->base_label, "1s");
+    if (intervals != NULL && intervals != Py_None && intervals_from_tuple(self, intervals) < 0)
+        return -1;
+    if (wire != NULL && wire != Py_None) {
+        if (candle_wire_from_list(&self->wire, wire) < 0) return -1;
+        self->has_wire = 1;
+    }
     return index_resize(self, MIN_INDEX_SLOTS);
 }
 
@@ -490,6 +505,7 @@ static void WindowTable_dealloc(WindowTable *self) {
         window_free(self, w);
         w = next;
     }
+    rollups_free(self);
     PyMem_Free(self->open);
     PyMem_Free(self->kept);
     PyMem_Free(self->slots);
@@ -543,6 +559,40 @@ static PyObject *WindowTable_replay(WindowTable *self, PyObject *const *args, Py
     return add_with_mode(self, args, nargs, ADD_REPLAY);
 }
 
+/* One closed candle as (symbol bytes, candle JSON bytes), counted by interval. */
+int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64_t start,
+                const Fold *fold) {
+    if (!t->has_wire) {
+        PyErr_SetString(PyExc_RuntimeError, "this WindowTable was built without candle_wire: "
+                        "it cannot close windows into candles");
+        return -1;
+    }
+    const char *label = slot == 0 ? t->base_label : t->rollups[slot - 1].label;
+    int64_t interval_us = slot == 0 ? t->base_us : t->rollups[slot - 1].us;
+    PyObject *value = encode_candle_json(&t->wire, symbol, label, interval_us, start, fold);
+    if (value == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_ValueError, "symbol %R needs JSON escapes", symbol);
+        return -1;
+    }
+    PyObject *key = PyUnicode_AsUTF8String(symbol);
+    PyObject *pair = key ? PyTuple_Pack(2, key, value) : NULL;
+    Py_XDECREF(key);
+    Py_DECREF(value);
+    if (pair == NULL || PyList_Append(out, pair) < 0) {
+        Py_XDECREF(pair);
+        return -1;
+    }
+    Py_DECREF(pair);
+    t->emitted[slot]++;
+    return 0;
+}
+
+/*
+ * close(watermark) -> [(symbol bytes, candle bytes), ...]: every 1 s window ending at or
+ * before the watermark closes (by start, then creation), is folded into the rollups and
+ * kept (closed) for the dedup horizon; then every rollup the watermark has passed closes.
+ */
 static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     int64_t watermark;
     if (as_int64(arg, &watermark, "watermark_us") < 0) return NULL;
@@ -550,7 +600,7 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     for (Py_ssize_t i = 0; i < self->n_open; i++)
         if (self->open[i]->end <= watermark) n_done++;
     Window **done = PyMem_Malloc(sizeof(Window *) * (n_done ? n_done : 1));
-    PyObject *out = PyList_New(n_done);
+    PyObject *out = PyList_New(0);
     if (done == NULL || out == NULL) {
         PyMem_Free(done);
         Py_XDECREF(out);
@@ -573,14 +623,16 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     int failed = 0;
     for (Py_ssize_t i = 0; i < n_done; i++) {
         Window *w = done[i];
-        PyObject *fold = failed ? NULL : window_fold(w);
-        if (fold == NULL) failed = 1;
-        else PyList_SET_ITEM(out, i, fold);
+        if (!failed && (emit_candle(self, out, w->symbol, 0, w->start, &w->fold) < 0 ||
+                        rollups_fold(self, w->symbol, w->symhash, w->start, &w->fold) < 0))
+            failed = 1;
         self->seen_hint = w->seen_cap < MAX_SEEN_HINT ? w->seen_cap : MAX_SEEN_HINT;
         seen_compact(self, w);
         if (kept_push(self, w) < 0) failed = 1; /* it stays indexed and linked: evicted later */
     }
     PyMem_Free(done);
+    if (!failed && rollups_close(self, watermark, out) < 0) failed = 1;
+    self->next_rollup_close_us = rollups_next_close(self);
     evict(self);
     if (failed) {
         Py_DECREF(out);
@@ -593,7 +645,8 @@ static PyObject *WindowTable_folds(WindowTable *self, PyObject *Py_UNUSED(ignore
     PyObject *out = PyList_New(self->n_open);
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < self->n_open; i++) {
-        PyObject *fold = window_fold(self->open[i]);
+        PyObject *fold = fold_struct(self->open[i]->symbol, self->open[i]->start,
+                                     &self->open[i]->fold);
         if (fold == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -625,15 +678,141 @@ static PyObject *WindowTable_memory_bytes(WindowTable *self, PyObject *Py_UNUSED
     return PyLong_FromLongLong(self->bytes + arrays);
 }
 
+static PyObject *WindowTable_take_rollup_delta(WindowTable *self, PyObject *arg) {
+    Py_ssize_t max_bytes = PyLong_AsSsize_t(arg);
+    if (max_bytes == -1 && PyErr_Occurred()) return NULL;
+    return rollups_take_delta(self, max_bytes);
+}
+
+static PyObject *WindowTable_rollup_snapshot(WindowTable *self, PyObject *arg) {
+    Py_ssize_t max_bytes = PyLong_AsSsize_t(arg);
+    if (max_bytes == -1 && PyErr_Occurred()) return NULL;
+    return rollups_snapshot(self, max_bytes);
+}
+
+static PyObject *WindowTable_restore_rollups(WindowTable *self, PyObject *arg) {
+    Py_buffer data;
+    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0) return NULL;
+    int failed = rollups_restore(self, data.buf, data.len) < 0;
+    PyBuffer_Release(&data);
+    if (failed) return NULL;
+    self->next_rollup_close_us = rollups_next_close(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *WindowTable_rollup_count(WindowTable *self, PyObject *Py_UNUSED(x)) {
+    return PyLong_FromSsize_t(rollups_count(self));
+}
+
+static PyObject *WindowTable_rollup_folds(WindowTable *self, PyObject *Py_UNUSED(x)) {
+    PyObject *out = PyList_New(0);
+    for (int i = 0; out != NULL && i < self->n_rollups; i++) {
+        Rollup *r = &self->rollups[i];
+        for (Py_ssize_t k = 0; k < r->len; k++) {
+            Partial *p = r->queue[r->head + k];
+            PyObject *fold = fold_struct(p->symbol, p->start, &p->fold);
+            PyObject *item = fold ? Py_BuildValue("(LN)", (long long)r->us, fold) : NULL;
+            if (item == NULL || PyList_Append(out, item) < 0) {
+                Py_XDECREF(item);
+                Py_CLEAR(out);
+                break;
+            }
+            Py_DECREF(item);
+        }
+    }
+    return out;
+}
+
+static int u128_from_long(PyObject *value, u128 *lo, uint64_t *hi, const char *name) {
+    unsigned char bytes[24];
+    if (!PyLong_Check(value) || _PyLong_AsByteArray((PyLongObject *)value, bytes, 24, 1, 0) < 0) {
+        if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "%s must be an int", name);
+        return -1;
+    }
+    u128 low = 0;
+    uint64_t high = 0;
+    for (int i = 15; i >= 0; i--) low = (low << 8) | bytes[i];
+    for (int i = 23; i >= 16; i--) high = (high << 8) | bytes[i];
+    if (hi == NULL && high != 0) {
+        PyErr_Format(PyExc_OverflowError, "%s does not fit 128 bits", name);
+        return -1;
+    }
+    *lo = low;
+    if (hi != NULL) *hi = high;
+    return 0;
+}
+
+/* put_partial(interval_us, symbol, start, open, high, low, close, volume, notional,
+ *             trade_count, first_ts, last_ts, first_id, last_id): a partial from the
+ * changelog's previous format (one candle per partial) */
+static PyObject *WindowTable_put_partial(WindowTable *self, PyObject *args) {
+    long long interval_us, start;
+    PyObject *symbol, *volume, *notional;
+    Fold f = {0};
+    long long v[9];
+    if (!PyArg_ParseTuple(args, "LULLLLLOOLLLLL", &interval_us, &symbol, &start, &v[0], &v[1],
+                          &v[2], &v[3], &volume, &notional, &v[4], &v[5], &v[6], &v[7], &v[8]))
+        return NULL;
+    f.open = v[0];
+    f.high = v[1];
+    f.low = v[2];
+    f.close = v[3];
+    f.count = v[4];
+    f.first_ts = v[5];
+    f.last_ts = v[6];
+    f.first_id = v[7];
+    f.last_id = v[8];
+    if (u128_from_long(volume, &f.volume, NULL, "volume") < 0 ||
+        u128_from_long(notional, &f.notional_lo, &f.notional_hi, "notional") < 0)
+        return NULL;
+    if (rollups_put(self, interval_us, symbol, start, &f) < 0) return NULL;
+    self->next_rollup_close_us = rollups_next_close(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *WindowTable_drain_emitted(WindowTable *self, PyObject *Py_UNUSED(x)) {
+    PyObject *out = PyDict_New();
+    for (int i = 0; out != NULL && i <= self->n_rollups; i++) {
+        if (!self->emitted[i]) continue;
+        PyObject *count = PyLong_FromLongLong(self->emitted[i]);
+        const char *label = i == 0 ? self->base_label : self->rollups[i - 1].label;
+        if (count == NULL || PyDict_SetItemString(out, label, count) < 0) {
+            Py_XDECREF(count);
+            Py_CLEAR(out);
+            break;
+        }
+        Py_DECREF(count);
+        self->emitted[i] = 0;
+    }
+    return out;
+}
+
 static PyMethodDef WindowTable_methods[] = {
+    {"take_rollup_delta", (PyCFunction)WindowTable_take_rollup_delta, METH_O,
+     "take_rollup_delta(max_bytes) -> the rollup partials changed or emitted since the last "
+     "call, as state records of about max_bytes at most ([] when none)"},
+    {"rollup_snapshot", (PyCFunction)WindowTable_rollup_snapshot, METH_O,
+     "rollup_snapshot(max_bytes) -> every live rollup partial as state records (after "
+     "take_rollup_delta, they make every earlier record obsolete)"},
+    {"restore_rollups", (PyCFunction)WindowTable_restore_rollups, METH_O,
+     "restore_rollups(state record): apply it to the rollup partials"},
+    {"rollup_count", (PyCFunction)WindowTable_rollup_count, METH_NOARGS,
+     "live rollup partials"},
+    {"rollup_folds", (PyCFunction)WindowTable_rollup_folds, METH_NOARGS,
+     "[(interval_us, WindowFold), ...] of the live rollup partials"},
+    {"put_partial", (PyCFunction)WindowTable_put_partial, METH_VARARGS,
+     "put_partial(interval_us, symbol, start, open, high, low, close, volume, notional, "
+     "trade_count, first_ts, last_ts, first_id, last_id): restore one rollup partial"},
+    {"drain_emitted", (PyCFunction)WindowTable_drain_emitted, METH_NOARGS,
+     "candles closed since the last call, by interval label"},
     {"add", (PyCFunction)(void (*)(void))WindowTable_add, METH_FASTCALL,
      "add(symbol, trade_id, ts_us, price, size, venue, side, offset) -> outcome code "
      "(0 applied, 1 duplicate, 2 conflict, 3 late; +8 when a close is due)"},
     {"replay", (PyCFunction)(void (*)(void))WindowTable_replay, METH_FASTCALL,
      "replay(...): as add, for a record processed before a restart; never moves time"},
     {"close", (PyCFunction)WindowTable_close, METH_O,
-     "close(watermark_us) -> folds of the open windows ending at or before it, by start; "
-     "they are kept, closed, for the dedup horizon"},
+     "close(watermark_us) -> [(symbol bytes, candle JSON bytes)]: the 1 s windows ending at "
+     "or before it (kept, closed, for the dedup horizon), then the rollups it passed"},
     {"folds", (PyCFunction)WindowTable_folds, METH_NOARGS, "folds of every open window"},
     {"first_offset", (PyCFunction)WindowTable_first_offset, METH_NOARGS,
      "the first offset of the oldest window held (open or kept), or None"},
@@ -650,7 +829,8 @@ static PyMemberDef WindowTable_members[] = {
     {"max_ts_us", T_LONGLONG, offsetof(WindowTable, max_ts_us), 0, NULL},
     {"watermark_us", T_LONGLONG, offsetof(WindowTable, watermark_us), 0, NULL},
     {"next_close_us", T_LONGLONG, offsetof(WindowTable, next_close_us), READONLY, NULL},
-    {"next_rollup_close_us", T_LONGLONG, offsetof(WindowTable, next_rollup_close_us), 0, NULL},
+    {"next_rollup_close_us", T_LONGLONG, offsetof(WindowTable, next_rollup_close_us), READONLY,
+     NULL},
     {"allowed_lateness_us", T_LONGLONG, offsetof(WindowTable, lateness_us), READONLY, NULL},
     {"dedup_horizon_us", T_LONGLONG, offsetof(WindowTable, horizon_us), READONLY, NULL},
     {"base_interval_us", T_LONGLONG, offsetof(WindowTable, base_us), READONLY, NULL},

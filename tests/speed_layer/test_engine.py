@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from candle_core.candle import Candle
+from candle_core.codec import decode_candle
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from candle_core.windows import parse_interval
@@ -22,6 +23,13 @@ INTERVALS = tuple(parse_interval(x) for x in ("1s", "10s", "1m"))
 LATENESS_US = 2 * S
 
 
+def decoded(closed: Closed) -> list[Candle]:
+    """The candles a watermark step closed, from their wire bytes (key = symbol)."""
+    candles = [decode_candle(value) for _, value in closed.candles]
+    assert [key for key, _ in closed.candles] == [c.symbol.encode() for c in candles]
+    return candles
+
+
 def engine() -> PartitionEngine:
     return PartitionEngine(INTERVALS, LATENESS_US)
 
@@ -31,7 +39,7 @@ def run(trades: list[Trade]) -> tuple[list[Candle], list[Outcome]]:
     eng, closed = engine(), Closed()
     outcomes = [eng.add(trade, offset, closed) for offset, trade in enumerate(trades)]
     eng.advance_to(FAR_FUTURE, closed)
-    return closed.candles, outcomes
+    return decoded(closed), outcomes
 
 
 def t(trade_id: int, ts_us: int, price: int = 100, size: int = 1, symbol: str = "AAPL") -> Trade:
@@ -79,9 +87,9 @@ def test_idle_partition_closes_its_last_window_after_the_timeout() -> None:
     eng.add(t(1, 5_300_000), 0, closed)
     assert eng.idle_watermark_us(4 * S, 5 * S) == eng.watermark_us  # not idle long enough
     eng.advance_to(eng.idle_watermark_us(5 * S, 5 * S), closed)
-    assert [c.interval_us for c in closed.candles] == [S]  # the 1 s candle, not yet 10 s
+    assert [c.interval_us for c in decoded(closed)] == [S]  # the 1 s candle, not yet 10 s
     eng.advance_to(eng.idle_watermark_us(9 * S, 5 * S), closed)  # event time follows the clock
-    assert [c.interval_us for c in closed.candles] == [S, 10 * S]
+    assert [c.interval_us for c in decoded(closed)] == [S, 10 * S]
 
 
 @st.composite
@@ -122,7 +130,7 @@ def test_end_of_input_closes_every_window_with_data_and_no_later_one() -> None:
     for offset, trade in enumerate(trades):
         eng.add(trade, offset, closed)
     eng.advance_to(eng.end_of_input_watermark_us(), closed)
-    assert sorted(closed.candles, key=lambda c: c.key) == candles_from_trades(trades, INTERVALS)
+    assert sorted(decoded(closed), key=lambda c: c.key) == candles_from_trades(trades, INTERVALS)
     last = T0 + 15 * S + 700_000
     minute_end = last - last % (60 * S) + 60 * S  # the 1m window holding the last trade
     assert eng.watermark_us == minute_end
@@ -136,7 +144,7 @@ def test_a_re_send_after_its_window_closed_is_a_duplicate_within_the_horizon() -
     eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 10 * S), Closed()
     eng.add(t(1, 0), 0, closed)
     eng.add(t(2, 5 * S), 1, closed)  # watermark 3 s: [0, 1 s) closed
-    assert [c.window_start_us for c in closed.candles] == [T0]
+    assert [c.window_start_us for c in decoded(closed)] == [T0]
     assert eng.add(t(1, 0), 2, closed) is Outcome.DUPLICATE
     assert eng.add(t(1, 0, price=101), 3, closed) is Outcome.CONFLICT
     assert eng.add(t(3, 10), 4, closed) is Outcome.LATE  # a new id: late, remembered

@@ -1,0 +1,295 @@
+/*
+ * Candles in C: the fold of a trade, the merge of two folds (a rollup), VWAP, and the
+ * candle's JSON bytes, so that a closed window becomes the value of a `candles` message
+ * without a Python object in between.
+ *
+ * The rules are candle_core's (candle.py: CandleBuilder.add, merge, vwap_of; fixed_point.py:
+ * round_half_up_div, format_fixed); the wire layout (field names, order, which are decimal
+ * strings at which scale) arrives from candle_core.codec.native_candle_wire() when a table
+ * is built. tests/speed_layer/test_native_candles.py holds every byte to encode_candle.
+ */
+#include "hotpath.h"
+
+#include <string.h>
+
+/* CandleBuilder.add */
+void fold_trade(Fold *f, int64_t price, int64_t size, int64_t ts, int64_t id) {
+    if (f->count == 0) {
+        f->open = f->high = f->low = f->close = price;
+        f->first_ts = f->last_ts = ts;
+        f->first_id = f->last_id = id;
+    } else {
+        if (price > f->high) f->high = price;
+        else if (price < f->low) f->low = price;
+        if (ts < f->first_ts || (ts == f->first_ts && id < f->first_id)) {
+            f->open = price;
+            f->first_ts = ts;
+            f->first_id = id;
+        }
+        if (ts > f->last_ts || (ts == f->last_ts && id > f->last_id)) {
+            f->close = price;
+            f->last_ts = ts;
+            f->last_id = id;
+        }
+    }
+    f->count++;
+    f->volume += (u128)size;
+    u128 product = (u128)price * (u128)size;
+    u128 before = f->notional_lo;
+    f->notional_lo += product;
+    if (f->notional_lo < before) f->notional_hi++;
+}
+
+/* candle.merge, into `into` (an empty fold takes `from` whole) */
+void fold_merge(Fold *into, const Fold *from) {
+    if (from->count == 0) return;
+    if (into->count == 0) {
+        *into = *from;
+        return;
+    }
+    if (from->first_ts < into->first_ts ||
+        (from->first_ts == into->first_ts && from->first_id < into->first_id)) {
+        into->open = from->open;
+        into->first_ts = from->first_ts;
+        into->first_id = from->first_id;
+    }
+    if (from->last_ts > into->last_ts ||
+        (from->last_ts == into->last_ts && from->last_id > into->last_id)) {
+        into->close = from->close;
+        into->last_ts = from->last_ts;
+        into->last_id = from->last_id;
+    }
+    if (from->high > into->high) into->high = from->high;
+    if (from->low < into->low) into->low = from->low;
+    into->count += from->count;
+    into->volume += from->volume;
+    u128 before = into->notional_lo;
+    into->notional_lo += from->notional_lo;
+    into->notional_hi += from->notional_hi + (into->notional_lo < before);
+}
+
+/* round_half_up_div(notional, volume): q + (2r >= volume); notional is 192 bits */
+static u128 vwap_of(const Fold *f) {
+    u128 v = f->volume;
+    if (v == 0) return 0;
+    u128 q, r;
+    if (f->notional_hi == 0) {
+        q = f->notional_lo / v;
+        r = f->notional_lo % v;
+    } else { /* binary long division, 192 bits by 128: only for sums beyond 2^128 */
+        q = 0;
+        r = 0;
+        for (int bit = 191; bit >= 0; bit--) {
+            u128 top = r >> 127;
+            uint64_t b = bit >= 128 ? (f->notional_hi >> (bit - 128)) & 1
+                                    : (uint64_t)((f->notional_lo >> bit) & 1);
+            r = (r << 1) | b;
+            q <<= 1;
+            if (top || r >= v) {
+                r -= v;
+                q |= 1;
+            }
+        }
+    }
+    return r >= v - r ? q + 1 : q;
+}
+
+/* ---- decimal text --------------------------------------------------------------------- */
+
+#define TEN19 10000000000000000000ULL
+
+/* The decimal digits of hi * 2^128 + lo, most significant first; returns the length. */
+static int u192_digits(uint64_t hi, u128 lo, char *out) {
+    uint64_t limbs[3] = {hi, (uint64_t)(lo >> 64), (uint64_t)lo};
+    char reversed[64];
+    int n = 0;
+    for (;;) {
+        u128 rem = 0;
+        int zero = 1;
+        for (int i = 0; i < 3; i++) {
+            u128 cur = (rem << 64) | limbs[i];
+            limbs[i] = (uint64_t)(cur / TEN19);
+            rem = cur % TEN19;
+            if (limbs[i]) zero = 0;
+        }
+        uint64_t chunk = (uint64_t)rem;
+        for (int d = 0; d < 19; d++) {
+            reversed[n++] = (char)('0' + chunk % 10);
+            chunk /= 10;
+            if (zero && chunk == 0) break;
+        }
+        if (zero) break;
+    }
+    while (n > 1 && reversed[n - 1] == '0') n--;
+    for (int i = 0; i < n; i++) out[i] = reversed[n - 1 - i];
+    return n;
+}
+
+/* format_fixed: the shortest exact decimal text of a non-negative fixed-point value */
+static char *put_fixed(char *p, uint64_t hi, u128 lo, int decimals) {
+    char digits[64];
+    int n = u192_digits(hi, lo, digits);
+    if (n <= decimals) { /* 0.000ddd */
+        int pad = decimals - n;
+        int end = n;
+        while (end > 0 && digits[end - 1] == '0') end--;
+        *p++ = '0';
+        if (end == 0) return p;
+        *p++ = '.';
+        for (int i = 0; i < pad; i++) *p++ = '0';
+        memcpy(p, digits, end);
+        return p + end;
+    }
+    int whole = n - decimals;
+    memcpy(p, digits, whole);
+    p += whole;
+    int end = n;
+    while (end > whole && digits[end - 1] == '0') end--;
+    if (end > whole) {
+        *p++ = '.';
+        memcpy(p, digits + whole, end - whole);
+        p += end - whole;
+    }
+    return p;
+}
+
+static char *put_int(char *p, int64_t v) {
+    if (v < 0) {
+        *p++ = '-';
+        return put_fixed(p, 0, (u128)(-(v + 1)) + 1, 0);
+    }
+    return put_fixed(p, 0, (u128)v, 0);
+}
+
+/* ---- the wire layout ---------------------------------------------------------------- */
+
+static const char *const WIRE_NAMES[W_FIELDS] = {
+    "symbol", "interval", "interval_us", "window_start_us", "window_end_us", "open", "high",
+    "low", "close", "volume", "notional", "vwap", "trade_count", "first_ts_us", "last_ts_us",
+    "first_trade_id", "last_trade_id"};
+
+/* candle_core.codec.native_candle_wire(): [(name, "str" | "int" | decimals), ...] */
+int candle_wire_from_list(CandleWire *w, PyObject *list) {
+    if (!PyList_Check(list) || PyList_GET_SIZE(list) != W_FIELDS) {
+        PyErr_Format(PyExc_ValueError, "the candle wire layout must list the %d fields the "
+                     "native encoder knows (candle_core.codec.native_candle_wire)", W_FIELDS);
+        return -1;
+    }
+    int seen[W_FIELDS] = {0};
+    for (Py_ssize_t i = 0; i < W_FIELDS; i++) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        const char *name;
+        PyObject *kind;
+        if (!PyTuple_Check(item) || !PyArg_ParseTuple(item, "sO", &name, &kind)) {
+            PyErr_SetString(PyExc_ValueError, "wire fields are (name, kind) pairs");
+            return -1;
+        }
+        int field = -1;
+        for (int f = 0; f < W_FIELDS; f++)
+            if (strcmp(WIRE_NAMES[f], name) == 0) field = f;
+        if (field < 0 || seen[field]) {
+            PyErr_Format(PyExc_ValueError, "candle field %s is unknown to the native encoder "
+                         "(or given twice): teach speed_layer/native/candle.c", name);
+            return -1;
+        }
+        seen[field] = 1;
+        int decimals;
+        int is_text = field == W_SYMBOL || field == W_INTERVAL;
+        if (PyUnicode_Check(kind)) {
+            const char *k = PyUnicode_AsUTF8(kind);
+            if (k == NULL) return -1;
+            if (strcmp(k, "str") == 0 && is_text) decimals = DEC_TEXT;
+            else if (strcmp(k, "int") == 0 && !is_text) decimals = DEC_INT;
+            else decimals = -99;
+        } else if (PyLong_Check(kind) && !is_text) {
+            decimals = (int)PyLong_AsLong(kind);
+            if (decimals < 0 || decimals > 40) decimals = -99;
+        } else {
+            decimals = -99;
+        }
+        if (decimals == -99) {
+            PyErr_Format(PyExc_ValueError, "candle field %s: kind not supported natively", name);
+            return -1;
+        }
+        w->field[i] = field;
+        w->decimals[i] = decimals;
+        w->key_len[i] = snprintf(w->key_json[i], sizeof(w->key_json[i]), "%s\"%s\":",
+                                 i == 0 ? "{" : ",", name);
+    }
+    return 0;
+}
+
+static int plain_json_text(const char *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7f) return 0;
+    }
+    return 1;
+}
+
+/*
+ * The candle's JSON bytes, as candle_core.codec.encode_candle writes them. NULL with no
+ * exception set when the symbol would need JSON escapes (the contract's symbols never do).
+ */
+PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *label,
+                             int64_t interval_us, int64_t start, const Fold *f) {
+    Py_ssize_t symbol_len;
+    const char *symbol_utf8 = PyUnicode_AsUTF8AndSize(symbol, &symbol_len);
+    if (symbol_utf8 == NULL) return NULL;
+    if (symbol_len > 256 || !plain_json_text(symbol_utf8, symbol_len)) return NULL;
+    char buffer[1536];
+    char *p = buffer;
+    u128 vwap = vwap_of(f);
+    for (int i = 0; i < W_FIELDS; i++) {
+        memcpy(p, w->key_json[i], w->key_len[i]);
+        p += w->key_len[i];
+        int64_t value = 0;
+        uint64_t hi = 0;
+        u128 wide = 0;
+        int is_wide = 0;
+        switch (w->field[i]) {
+        case W_SYMBOL:
+            *p++ = '"';
+            memcpy(p, symbol_utf8, symbol_len);
+            p += symbol_len;
+            *p++ = '"';
+            continue;
+        case W_INTERVAL: {
+            size_t n = strlen(label);
+            *p++ = '"';
+            memcpy(p, label, n);
+            p += n;
+            *p++ = '"';
+            continue;
+        }
+        case W_INTERVAL_US: value = interval_us; break;
+        case W_START: value = start; break;
+        case W_END: value = start + interval_us; break;
+        case W_OPEN: value = f->open; break;
+        case W_HIGH: value = f->high; break;
+        case W_LOW: value = f->low; break;
+        case W_CLOSE: value = f->close; break;
+        case W_VOLUME: wide = f->volume; is_wide = 1; break;
+        case W_NOTIONAL: wide = f->notional_lo; hi = f->notional_hi; is_wide = 1; break;
+        case W_VWAP: wide = vwap; is_wide = 1; break;
+        case W_COUNT: value = f->count; break;
+        case W_FIRST_TS: value = f->first_ts; break;
+        case W_LAST_TS: value = f->last_ts; break;
+        case W_FIRST_ID: value = f->first_id; break;
+        case W_LAST_ID: value = f->last_id; break;
+        }
+        if (w->decimals[i] == DEC_INT) {
+            p = is_wide ? put_fixed(p, hi, wide, 0) : put_int(p, value);
+        } else {
+            *p++ = '"';
+            if (is_wide) p = put_fixed(p, hi, wide, w->decimals[i]);
+            else if (value < 0) { /* fixed-point values of candles are never negative */
+                PyErr_SetString(PyExc_ValueError, "a negative fixed-point candle value");
+                return NULL;
+            } else p = put_fixed(p, 0, (u128)value, w->decimals[i]);
+            *p++ = '"';
+        }
+    }
+    *p++ = '}';
+    return PyBytes_FromStringAndSize(buffer, p - buffer);
+}

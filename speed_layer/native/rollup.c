@@ -1,0 +1,412 @@
+/*
+ * Rollups in C: the partial candles of the larger intervals (10 s, 1 m, ...), each the
+ * merge of the closed 1 s candles of its window (candle_core.candle.merge, exact).
+ *
+ * Per interval, an index (symbol, start) -> partial and a queue of partials by window end:
+ * 1 s windows close in watermark order, so the rollup windows they create end in
+ * non-decreasing order, and closing is popping the front while its end <= the watermark.
+ *
+ * State is written per commit, not per candle: the partials changed or emitted since the
+ * last commit leave as binary state records (take_delta, chunked), and now and then all of
+ * them as fresh records (snapshot) that make every earlier record obsolete; restore applies
+ * the live records in order (speed_layer/changelog.py). The format is this file's: version byte 1, then entries of
+ * op ('U' upsert / 'D' delete), interval_us, start, symbol length and bytes, and for an
+ * upsert the fold (int64s and the 128/192-bit sums), little-endian.
+ */
+#include "hotpath.h"
+
+#include <string.h>
+
+#define FORMAT_VERSION 1
+
+static inline uint64_t partial_hash(Py_hash_t symhash, int64_t start) {
+    return mix64((uint64_t)symhash ^ ((uint64_t)start * 0xD6E8FEB86659FD93ULL));
+}
+
+static int same_symbol(PyObject *a, PyObject *b) {
+    return a == b || PyUnicode_Compare(a, b) == 0;
+}
+
+static Partial *rollup_find(Rollup *r, PyObject *symbol, Py_hash_t symhash, int64_t start) {
+    if (r->nslots == 0) return NULL;
+    uint64_t mask = (uint64_t)r->nslots - 1;
+    for (uint64_t h = partial_hash(symhash, start) & mask;; h = (h + 1) & mask) {
+        Partial *p = r->slots[h];
+        if (p == NULL) return NULL;
+        if (p->start == start && p->symhash == symhash && same_symbol(p->symbol, symbol))
+            return p;
+    }
+}
+
+static int rollup_index_resize(Rollup *r, Py_ssize_t nslots) {
+    Partial **slots = PyMem_Calloc(nslots, sizeof(Partial *));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint64_t mask = (uint64_t)nslots - 1;
+    for (Py_ssize_t i = 0; i < r->nslots; i++) {
+        Partial *p = r->slots[i];
+        if (p == NULL) continue;
+        uint64_t h = partial_hash(p->symhash, p->start) & mask;
+        while (slots[h]) h = (h + 1) & mask;
+        slots[h] = p;
+    }
+    PyMem_Free(r->slots);
+    r->slots = slots;
+    r->nslots = nslots;
+    return 0;
+}
+
+static void rollup_index_remove(Rollup *r, Partial *p) {
+    uint64_t mask = (uint64_t)r->nslots - 1;
+    uint64_t i = partial_hash(p->symhash, p->start) & mask;
+    while (r->slots[i] != p) i = (i + 1) & mask;
+    r->slots[i] = NULL;
+    r->n--;
+    for (uint64_t j = (i + 1) & mask; r->slots[j] != NULL; j = (j + 1) & mask) {
+        Partial *x = r->slots[j];
+        uint64_t k = partial_hash(x->symhash, x->start) & mask;
+        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            r->slots[i] = x;
+            r->slots[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+static int push(Partial ***items, Py_ssize_t *len, Py_ssize_t *cap, Partial *p) {
+    if (*len == *cap) {
+        Py_ssize_t grown = *cap ? *cap * 2 : 64;
+        Partial **fresh = PyMem_Realloc(*items, sizeof(Partial *) * grown);
+        if (fresh == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        *items = fresh;
+        *cap = grown;
+    }
+    (*items)[(*len)++] = p;
+    return 0;
+}
+
+/* Into the queue, kept sorted by end: at the back, except after a restore (rare). */
+static int queue_insert(Rollup *r, Partial *p) {
+    if (r->head > 0 && r->head + r->len == r->cap) {
+        memmove(r->queue, r->queue + r->head, sizeof(Partial *) * r->len);
+        r->head = 0;
+    }
+    Py_ssize_t end = r->head + r->len;
+    if (push(&r->queue, &end, &r->cap, p) < 0) return -1;
+    r->len++;
+    Py_ssize_t i = r->head + r->len - 1;
+    while (i > r->head && r->queue[i - 1]->end > p->end) {
+        r->queue[i] = r->queue[i - 1];
+        i--;
+    }
+    r->queue[i] = p;
+    return 0;
+}
+
+static Partial *partial_new(WindowTable *t, Rollup *r, int slot, PyObject *symbol,
+                            Py_hash_t symhash, int64_t start) {
+    if ((r->n + 1) * 2 > r->nslots &&
+        rollup_index_resize(r, r->nslots ? r->nslots * 2 : 256) < 0)
+        return NULL;
+    Partial *p = PyMem_RawCalloc(1, sizeof(Partial));
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    p->symbol = Py_NewRef(symbol);
+    p->symhash = symhash;
+    p->start = start;
+    p->end = start + r->us;
+    p->slot = slot;
+    if (queue_insert(r, p) < 0) {
+        Py_DECREF(p->symbol);
+        PyMem_RawFree(p);
+        return NULL;
+    }
+    uint64_t mask = (uint64_t)r->nslots - 1;
+    uint64_t h = partial_hash(symhash, start) & mask;
+    while (r->slots[h]) h = (h + 1) & mask;
+    r->slots[h] = p;
+    r->n++;
+    t->bytes += (int64_t)sizeof(Partial);
+    return p;
+}
+
+static void partial_free(WindowTable *t, Partial *p) {
+    Py_DECREF(p->symbol);
+    PyMem_RawFree(p);
+    t->bytes -= (int64_t)sizeof(Partial);
+}
+
+static int mark_changed(WindowTable *t, Partial *p) {
+    if (p->changed) return 0;
+    p->changed = 1;
+    return push(&t->changed, &t->n_changed, &t->changed_cap, p);
+}
+
+/* A closed 1 s candle goes into the partial of every larger interval holding it. */
+int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
+                 const Fold *fold) {
+    for (int i = 0; i < t->n_rollups; i++) {
+        Rollup *r = &t->rollups[i];
+        int64_t start = start_1s - start_1s % r->us;
+        Partial *p = rollup_find(r, symbol, symhash, start);
+        if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start)) == NULL) return -1;
+        fold_merge(&p->fold, fold);
+        if (mark_changed(t, p) < 0) return -1;
+    }
+    return 0;
+}
+
+int64_t rollups_next_close(WindowTable *t) {
+    int64_t next = FAR_FUTURE;
+    for (int i = 0; i < t->n_rollups; i++) {
+        Rollup *r = &t->rollups[i];
+        if (r->len && r->queue[r->head]->end < next) next = r->queue[r->head]->end;
+    }
+    return next;
+}
+
+/* Emit (symbol bytes, candle bytes) for every partial the watermark has passed. */
+int rollups_close(WindowTable *t, int64_t watermark, PyObject *out) {
+    for (int i = 0; i < t->n_rollups; i++) {
+        Rollup *r = &t->rollups[i];
+        while (r->len && r->queue[r->head]->end <= watermark) {
+            Partial *p = r->queue[r->head];
+            if (emit_candle(t, out, p->symbol, i + 1, p->start, &p->fold) < 0) return -1;
+            r->head++;
+            r->len--;
+            rollup_index_remove(r, p);
+            p->dead = 1;
+            if (push(&t->graveyard, &t->n_graveyard, &t->graveyard_cap, p) < 0) return -1;
+        }
+        if (r->len == 0) r->head = 0;
+    }
+    return 0;
+}
+
+Py_ssize_t rollups_count(WindowTable *t) {
+    Py_ssize_t n = 0;
+    for (int i = 0; i < t->n_rollups; i++) n += t->rollups[i].n;
+    return n;
+}
+
+void rollups_free(WindowTable *t) {
+    for (int i = 0; i < t->n_rollups; i++) {
+        Rollup *r = &t->rollups[i];
+        for (Py_ssize_t k = 0; k < r->len; k++) partial_free(t, r->queue[r->head + k]);
+        PyMem_Free(r->queue);
+        PyMem_Free(r->slots);
+        memset(r, 0, sizeof(*r));
+    }
+    for (Py_ssize_t k = 0; k < t->n_graveyard; k++) partial_free(t, t->graveyard[k]);
+    PyMem_Free(t->graveyard);
+    PyMem_Free(t->changed);
+    t->graveyard = t->changed = NULL;
+    t->n_graveyard = t->n_changed = t->graveyard_cap = t->changed_cap = 0;
+}
+
+/* ---- the binary state ----------------------------------------------------------------- */
+
+typedef struct {
+    char *data;
+    Py_ssize_t len, cap;
+} Buffer;
+
+static int buffer_put(Buffer *b, const void *bytes, Py_ssize_t n) {
+    if (b->len + n > b->cap) {
+        Py_ssize_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n) cap *= 2;
+        char *fresh = PyMem_Realloc(b->data, cap);
+        if (fresh == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->data = fresh;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, bytes, n);
+    b->len += n;
+    return 0;
+}
+
+static int put_entry(Buffer *b, char op, const Partial *p, int64_t interval_us) {
+    Py_ssize_t symbol_len;
+    const char *symbol = PyUnicode_AsUTF8AndSize(p->symbol, &symbol_len);
+    if (symbol == NULL) return -1;
+    if (symbol_len > 255) {
+        PyErr_SetString(PyExc_ValueError, "a symbol longer than 255 bytes");
+        return -1;
+    }
+    unsigned char len = (unsigned char)symbol_len;
+    if (buffer_put(b, &op, 1) < 0 || buffer_put(b, &interval_us, 8) < 0 ||
+        buffer_put(b, &p->start, 8) < 0 || buffer_put(b, &len, 1) < 0 ||
+        buffer_put(b, symbol, symbol_len) < 0)
+        return -1;
+    if (op == 'U' && buffer_put(b, &p->fold, sizeof(Fold)) < 0) return -1;
+    return 0;
+}
+
+/* Entries go into chunks of at most about max_bytes, each a valid state record. */
+typedef struct {
+    Buffer buffer;
+    PyObject *chunks; /* list of bytes */
+    Py_ssize_t max_bytes;
+} Chunker;
+
+static int chunk_flush(Chunker *c) {
+    if (c->buffer.len <= 1) return 0; /* only the version byte */
+    PyObject *chunk = PyBytes_FromStringAndSize(c->buffer.data, c->buffer.len);
+    if (chunk == NULL || PyList_Append(c->chunks, chunk) < 0) {
+        Py_XDECREF(chunk);
+        return -1;
+    }
+    Py_DECREF(chunk);
+    c->buffer.len = 1;
+    return 0;
+}
+
+static int chunk_start(Chunker *c, Py_ssize_t max_bytes) {
+    memset(c, 0, sizeof(*c));
+    c->max_bytes = max_bytes < 1024 ? 1024 : max_bytes;
+    c->chunks = PyList_New(0);
+    char version = FORMAT_VERSION;
+    if (c->chunks == NULL || buffer_put(&c->buffer, &version, 1) < 0) {
+        Py_XDECREF(c->chunks);
+        return -1;
+    }
+    return 0;
+}
+
+static int chunk_entry(Chunker *c, char op, const Partial *p, int64_t interval_us) {
+    if (put_entry(&c->buffer, op, p, interval_us) < 0) return -1;
+    return c->buffer.len >= c->max_bytes ? chunk_flush(c) : 0;
+}
+
+static PyObject *chunk_finish(Chunker *c, int failed) {
+    if (!failed && chunk_flush(c) < 0) failed = 1;
+    PyMem_Free(c->buffer.data);
+    if (failed) {
+        Py_XDECREF(c->chunks);
+        return NULL;
+    }
+    return c->chunks;
+}
+
+/* The partials changed or emitted since the last call, as state records of at most about
+ * max_bytes each (an empty list when nothing changed). */
+PyObject *rollups_take_delta(WindowTable *t, Py_ssize_t max_bytes) {
+    Chunker c;
+    if (chunk_start(&c, max_bytes) < 0) return NULL;
+    int failed = 0;
+    for (Py_ssize_t k = 0; k < t->n_changed; k++) {
+        Partial *p = t->changed[k];
+        p->changed = 0;
+        if (!p->dead && !failed) failed = chunk_entry(&c, 'U', p, t->rollups[p->slot].us) < 0;
+    }
+    for (Py_ssize_t k = 0; k < t->n_graveyard; k++) {
+        Partial *p = t->graveyard[k];
+        if (!failed) failed = chunk_entry(&c, 'D', p, t->rollups[p->slot].us) < 0;
+        partial_free(t, p);
+    }
+    t->n_changed = t->n_graveyard = 0;
+    return chunk_finish(&c, failed);
+}
+
+/* Every live partial as upserts (after take_delta: these records replace every earlier one). */
+PyObject *rollups_snapshot(WindowTable *t, Py_ssize_t max_bytes) {
+    Chunker c;
+    if (chunk_start(&c, max_bytes) < 0) return NULL;
+    int failed = 0;
+    for (int i = 0; i < t->n_rollups && !failed; i++) {
+        Rollup *r = &t->rollups[i];
+        for (Py_ssize_t k = 0; k < r->len && !failed; k++)
+            failed = chunk_entry(&c, 'U', r->queue[r->head + k], r->us) < 0;
+    }
+    return chunk_finish(&c, failed);
+}
+
+/* Apply one state record (written by this file) to the partials, entry by entry. */
+int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n) {
+    if (n < 1 || data[0] != FORMAT_VERSION) {
+        PyErr_Format(PyExc_ValueError, "rollup state of format %d: this build reads %d",
+                     n ? data[0] : -1, FORMAT_VERSION);
+        return -1;
+    }
+    Py_ssize_t at = 1;
+    while (at < n) {
+        if (at + 18 > n) goto truncated;
+        char op = data[at];
+        int64_t interval_us, start;
+        memcpy(&interval_us, data + at + 1, 8);
+        memcpy(&start, data + at + 9, 8);
+        unsigned char len = (unsigned char)data[at + 17];
+        at += 18;
+        if (at + len + (op == 'U' ? (Py_ssize_t)sizeof(Fold) : 0) > n) goto truncated;
+        PyObject *symbol = PyUnicode_FromStringAndSize(data + at, len);
+        if (symbol == NULL) return -1;
+        at += len;
+        Py_hash_t symhash = PyObject_Hash(symbol);
+        int slot = -1;
+        for (int i = 0; i < t->n_rollups; i++)
+            if (t->rollups[i].us == interval_us) slot = i;
+        if (slot < 0) { /* an interval no longer configured: its partials are dropped */
+            Py_DECREF(symbol);
+            if (op == 'U') at += sizeof(Fold);
+            continue;
+        }
+        Rollup *r = &t->rollups[slot];
+        Partial *p = rollup_find(r, symbol, symhash, start);
+        if (op == 'D') {
+            if (p != NULL) {
+                for (Py_ssize_t k = 0; k < r->len; k++) {
+                    if (r->queue[r->head + k] == p) {
+                        memmove(r->queue + r->head + k, r->queue + r->head + k + 1,
+                                sizeof(Partial *) * (r->len - k - 1));
+                        r->len--;
+                        break;
+                    }
+                }
+                rollup_index_remove(r, p);
+                partial_free(t, p);
+            }
+        } else if (op == 'U') {
+            if (p == NULL && (p = partial_new(t, r, slot, symbol, symhash, start)) == NULL) {
+                Py_DECREF(symbol);
+                return -1;
+            }
+            memcpy(&p->fold, data + at, sizeof(Fold));
+            at += sizeof(Fold);
+        } else {
+            Py_DECREF(symbol);
+            goto truncated;
+        }
+        Py_DECREF(symbol);
+    }
+    return 0;
+truncated:
+    PyErr_SetString(PyExc_ValueError, "rollup state is truncated or corrupt");
+    return -1;
+}
+
+/* One partial, whole (the changelog's previous format restores this way). */
+int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t start,
+                const Fold *fold) {
+    for (int i = 0; i < t->n_rollups; i++) {
+        Rollup *r = &t->rollups[i];
+        if (r->us != interval_us) continue;
+        Py_hash_t symhash = PyObject_Hash(symbol);
+        if (symhash == -1) return -1;
+        Partial *p = rollup_find(r, symbol, symhash, start);
+        if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start)) == NULL) return -1;
+        p->fold = *fold;
+        return 0;
+    }
+    return 0; /* an interval no longer configured */
+}
