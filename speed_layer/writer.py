@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from candle_core.candle import Candle
 from candle_core.codec import encode_candle
@@ -24,14 +24,16 @@ from speed_layer.changelog import (
     state_record_key,
 )
 from speed_layer.engine import Outcome
+from speed_layer.exceptions import TransactionFailedError
 
 if TYPE_CHECKING:
     from speed_layer._hotpath import DeadLetter
-from speed_layer.metrics import SpeedMetrics
+from speed_layer.metrics import SpeedMetrics, observe_many
 from speed_layer.partition import PartitionRun
 from speed_layer.summary import RunSummary
 
 TXN_TIMEOUT_S = 30.0
+RETRY_PAUSE_S = 0.5
 # All partials are rewritten (and every earlier state record tombstoned) once the live
 # records hold more than this many bytes, or this many per live partial: restore then
 # reads about the state's own size, not its history.
@@ -164,23 +166,52 @@ class TransactionWriter:
             self._write_changelog(number, run, offset)
             offsets.append(TopicPartition(self.settings.topic_trades, number, offset))
         began = self.clock()
-        if offsets:
-            self.producer.send_offsets_to_transaction(
-                offsets, self.consumer.consumer_group_metadata(), TXN_TIMEOUT_S)
-        self.producer.commit_transaction(TXN_TIMEOUT_S)
+        try:
+            if offsets:
+                self._retrying(lambda: self.producer.send_offsets_to_transaction(
+                    offsets, self.consumer.consumer_group_metadata(), TXN_TIMEOUT_S))
+            self._retrying(lambda: self.producer.commit_transaction(TXN_TIMEOUT_S))
+        except KafkaException as exc:
+            # The transaction cannot be committed (abortable or fatal: after a broker
+            # outage, "not coordinator"). Its outputs never become visible; the windows
+            # in memory are past them, so the only exact way on is a restart from the last
+            # commit, whose init_transactions aborts this one. Nothing may commit after it.
+            self.in_transaction = False
+            raise TransactionFailedError(str(exc.args[0])) from exc
         self.in_transaction = False
         done = self.clock()
         self.metrics.commit_latency.observe(done - began)
         self.metrics.last_commit.set_to_current_time()
+        self._count_committed(partitions, done)
+        if begin_next:
+            self.begin()
+
+    def _count_committed(self, partitions: dict[int, PartitionRun], done: float) -> None:
+        """The candles this commit made visible: by interval, and each one's close to
+        commit latency."""
+        histogram = self.metrics.close_to_commit
         for run in partitions.values():
             for closed_at, count in run.closed_at:
-                for _ in range(count):
-                    self.metrics.close_to_commit.observe(done - closed_at)
+                observe_many(histogram, done - closed_at, count)
             run.closed_at.clear()
             for label, count in run.engine.table.drain_emitted().items():
                 self.metrics.candles.labels(label).inc(count)
-        if begin_next:
-            self.begin()
+
+    def _retrying(self, operation: Callable[[], object]) -> None:
+        """Run a transactional call, repeating it while librdkafka says the error is
+        retriable (its documented way for ``send_offsets_to_transaction`` and
+        ``commit_transaction``), for at most the transaction timeout."""
+        deadline = self.clock() + TXN_TIMEOUT_S
+        while True:
+            try:
+                operation()
+                return
+            except KafkaException as exc:
+                error = exc.args[0]
+                if not (isinstance(error, KafkaError) and error.retriable()) \
+                        or self.clock() >= deadline:
+                    raise
+                time.sleep(RETRY_PAUSE_S)
 
     def _write_changelog(self, number: int, run: PartitionRun, low_water: int) -> None:
         """The position, and the rollup partials changed since the last commit as a few

@@ -8,14 +8,21 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.common import MIB, percentile, rate_text
+from bench.common import MIB, median, percentile, rate_text
 from bench.speed.context import Bench
 from bench.speed.paced import Paced
 from bench.speed.shared import Measured
 
-TARGET_VS_CONSUME, TARGET_VS_QUIX, TARGET_P99_MS = 0.6, 20.0, 250.0
+TARGET_VS_QUIX, TARGET_P99_MS = 20.0, 250.0
+TARGET_CLOSE_US = 3.0  # issue 14: close + rollups + state + produce, per closed 1 s candle
 TARGET_NOISE_VS_CONSUME = 0.8  # issue 8: skipping 98% noise must cost almost nothing
 TARGET_FLOOD_VS_CONSUME = 0.3  # issue 13: 80% invalid records, every one to the DLQ
+
+
+def target_vs_consume(symbols: int) -> float:
+    """Issue 14's targets by market shape: a few busy symbols, a market of 1,000 symbols
+    trading a few times a second, and its tail of 10,000 that trade less than once."""
+    return 0.3 if symbols >= 10_000 else 0.5 if symbols >= 1_000 else 0.7
 
 
 def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> dict[str, Any]:
@@ -28,7 +35,8 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
           f"{os.cpu_count()} cores, Python {platform.python_version()}, {info['kafka']}, "
           f"librdkafka {info['librdkafka']}, quixstreams {info.get('quix_version', '-')}")
     print(f"{info.get('messages', len(bench.trades)):,} messages, "
-          f"{len(bench.trades):,} trades, 8 symbols on {info['partitions_with_data']} of "
+          f"{len(bench.trades):,} trades, {bench.args.symbols:,} symbols on "
+          f"{info['partitions_with_data']} of "
           f"{bench.args.partitions} partitions, {info['event_seconds']:.0f} s of event time, "
           f"{info['trades_per_1s_candle']:.0f} trades per 1 s candle; "
           f"reference candles {info['reference_candles']}")
@@ -56,10 +64,17 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
             print(f"(b)/(a') = {b.median_rate / floor.median_rate:.2f}x: against a loop that "
                   "only consumes and writes the same share back with headers")
     target_a = TARGET_FLOOD_VS_CONSUME if invalid else \
-        TARGET_NOISE_VS_CONSUME if noise else TARGET_VS_CONSUME
+        TARGET_NOISE_VS_CONSUME if noise else target_vs_consume(bench.args.symbols)
+    close_us = median(b.close_us_per_candle) if b and b.close_us_per_candle else None
+    if b and b.median_rate and close_us is not None:
+        print(f"\nper closed 1 s candle (close + rollups + state + produce): median "
+              f"{close_us:.2f} us; per trade the whole layer costs "
+              f"{1e6 / b.median_rate:.2f} us")
     verdicts = {
         "speed_vs_consume": _verdict("(b)/(a)", ratio_a, target_a, "x"),
         "speed_vs_quix": _verdict("(b)/(c)", ratio_c, TARGET_VS_QUIX, "x"),
+        "close_per_candle": _at_most("close per 1 s candle", close_us, TARGET_CLOSE_US,
+                                     " us"),
     }
     if paced:
         verdicts["p99_latency"] = print_paced(paced)
@@ -79,6 +94,16 @@ def _verdict(label: str, value: float | None, target: float, unit: str) -> bool 
         return None
     met = value >= target
     print(f"{label} = {value:.2f}{unit}  (target >= {target}{unit}: "
+          f"{'met' if met else 'NOT met'})")
+    return met
+
+
+def _at_most(label: str, value: float | None, target: float, unit: str) -> bool | None:
+    if value is None:
+        print(f"{label}: not measured")
+        return None
+    met = value <= target
+    print(f"{label} = {value:.2f}{unit}  (target <= {target}{unit}: "
           f"{'met' if met else 'NOT met'})")
     return met
 

@@ -60,6 +60,7 @@ class Measured:
     rates: list[float] = field(default_factory=list)
     peak_rss_bytes: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    close_us_per_candle: list[float] = field(default_factory=list)  # (b) only
 
     @property
     def median_rate(self) -> float:

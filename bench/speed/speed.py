@@ -12,6 +12,7 @@ from bench.common import run_child
 from bench.speed.context import Bench
 from bench.speed.data import verify_candles
 from bench.speed.shared import CHILD_TIMEOUT_S, SCRIPT, BatchTimer, Measured, last_json
+from candle_core.windows import BASE_INTERVAL_US
 
 
 def child_speed(argv: list[str]) -> None:
@@ -32,11 +33,47 @@ def child_speed(argv: list[str]) -> None:
             return messages
 
     vars(clients)["Consumer"] = TimedConsumer
+    close_seconds = time_the_close()
     sys.argv = ["candles", *cli_args]
     try:
         candles_main()
     finally:
-        Path(timings).write_text(json.dumps(timer.result()))
+        Path(timings).write_text(json.dumps({**timer.result(),
+                                             "close_seconds": close_seconds()}))
+
+
+# What a closed candle costs, wherever it is paid: closing the windows a watermark step
+# ends (with the rollups and the candle JSON, in C), producing the candles, the state
+# records written per commit, and counting the committed candles into the metrics.
+CLOSE_PATH = (("speed_layer.engine", "PartitionEngine", "close_due"),
+              ("speed_layer.processor", "SpeedLayer", "_emit_closed"),
+              ("speed_layer.writer", "TransactionWriter", "_write_changelog"),
+              ("speed_layer.writer", "TransactionWriter", "_count_committed"))
+
+
+def time_the_close() -> Any:
+    """Wrap each method of :data:`CLOSE_PATH` in two clock reads; returns a function giving
+    the seconds spent in them (outermost calls only: close_due can nest in another)."""
+    import importlib
+
+    spent, depth, clock = [0.0], [0], time.perf_counter
+
+    def timed(method: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            depth[0] += 1
+            began = clock()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if not depth[0]:
+                    spent[0] += clock() - began
+        return wrapper
+
+    for module_name, class_name, method_name in CLOSE_PATH:
+        owner = getattr(importlib.import_module(module_name), class_name)
+        setattr(owner, method_name, timed(getattr(owner, method_name)))
+    return lambda: spent[0]
 
 
 def measure_speed(bench: Bench, run: int, result: Measured) -> None:
@@ -56,6 +93,11 @@ def measure_speed(bench: Bench, run: int, result: Measured) -> None:
     share = timing["in_consume"] / timing["seconds"] if timing["seconds"] > 0 else 0.0
     unit = "messages" if bench.info.get("messages", len(bench.trades)) != len(bench.trades) \
         else "trades"
+    base = sum(1 for candle in bench.reference if candle.interval_us == BASE_INTERVAL_US)
+    per_candle_us = timing["close_seconds"] / base * 1e6 if base else 0.0
+    result.close_us_per_candle.append(per_candle_us)
     result.add(timing["rate"], child, f"{timing['counted']:,} {unit} in "
                f"{timing['seconds']:.2f} s ({share:.0%} of it inside consume()), "
-               f"{summary['commits']} commits; {verdict}")
+               f"{summary['commits']} commits; closing {base:,} 1 s candles (with "
+               f"{len(bench.reference) - base:,} rollups) took {timing['close_seconds']:.2f} s"
+               f" = {per_candle_us:.2f} us per 1 s candle; {verdict}")
