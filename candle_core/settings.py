@@ -171,8 +171,9 @@ class CandlesSettings(BaseSettings):
         "fraction (0.005 = 0.5%).",
     )
     reports_dir: str = Field(
-        default="reports", description="Prefix under the archive root where reconciliation "
-        "reports go (reports/reconcile/date=YYYY-MM-DD/...).",
+        default="reports", description="Where reconciliation reports go "
+        "(<dir>/reconcile/date=YYYY-MM-DD/...): a relative path is relative to the archive "
+        "root (local or S3); an absolute path is a local directory, used as given.",
     )
     pushgateway_url: str | None = Field(
         default=None, description="Prometheus Pushgateway for the batch jobs' metrics "

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from batch_layer.exceptions import ShardsUnfinishedError
-from batch_layer.job import BatchSummary, run_batch
+from batch_layer.job import run_batch
 from batch_layer.shard_runs import finished, mark_finished
 from batch_layer.shards import Shard
+from batch_layer.summary import BatchSummary
 from candle_core.settings import CandlesSettings
 from storage.store import Store
 

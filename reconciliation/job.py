@@ -1,6 +1,6 @@
 """``candles reconcile`` for one date: read both layers, join, attribute, judge.
 
-The batch candles are the truth (DESIGN.md section 2). Evidence for attribution (late
+The batch candles are the truth (docs/reconciliation.md). Evidence for attribution (late
 trades, dead letters, batch duplicates) is read only when some candle differs, so a clean
 day costs two Parquet scans and one join per interval.
 """
@@ -18,17 +18,15 @@ from reconciliation.attribution import Attribution, Evidence
 from reconciliation.compare import Comparison, compare
 from reconciliation.drift import CandleKey
 from reconciliation.sources import (
-    BATCH_SOURCE,
-    SPEED_SOURCE,
     read_candles,
     read_dead_letters,
     read_duplicates,
     read_late,
 )
 from reconciliation.summary import GroupSummary, summarize
-from reconciliation.verdict import Verdict
 from storage.exceptions import DatasetNotFoundError
-from storage.layout import candles_dir
+from storage.layout import BATCH_SOURCE, SPEED_SOURCE, candles_dir
+from storage.reconcile_report import Verdict
 from storage.store import Store
 
 Progress = Callable[[str], None]

@@ -24,7 +24,8 @@ from serving.ring import Ring
 from serving.services import ServeOptions, Services
 from serving.status import Status
 from serving.store_reader import ArchiveReader
-from storage.store import Store, open_store
+from storage.store import Store
+from storage.stores import open_store
 
 STATIC = Path(__file__).parent / "static"
 US_PER_HOUR = 3_600_000_000

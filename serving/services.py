@@ -70,9 +70,10 @@ class Services:
         info = self.reader.drifted(candle.symbol, interval, day).get(candle.window_start_us)
         if info is None:
             return None
-        report = self.reader.report(day) or {}
-        threshold = Decimal(str(report.get("threshold", "0.005")))
-        return {**info, "breach": Decimal(str(info["drift"])) > threshold}
+        report = self.reader.report(day)
+        if report is None:  # drifted.parquet is written first: its report is on its way
+            return None
+        return {**info, "breach": Decimal(str(info["drift"])) > report.threshold_fraction}
 
     def symbols(self) -> list[str]:
         found = set(self.ring.symbols())

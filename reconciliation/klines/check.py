@@ -21,8 +21,8 @@ from candle_core.windows import interval_label
 from reconciliation.klines.compare import KlinesComparison, compare_klines
 from reconciliation.klines.exceptions import BatchCandlesMissingError, KlinesFileError
 from reconciliation.klines.kline_file import KlineFile, read_klines
-from reconciliation.sources import BATCH_SOURCE, read_candles
-from storage.layout import date_of
+from reconciliation.sources import read_candles
+from storage.layout import BATCH_SOURCE, date_of
 from storage.store import Store
 
 

@@ -13,17 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from candle_core.settings import CandlesSettings
 from candle_core.windows import canonical_labels
-from reconciliation.verdict import REPORT_NAME, Verdict, read_report, report_dir
+from storage.reconcile_report import ReconcileReport, ReportFiles, Verdict
 from storage.store import Store
 from storage.warehouse.bars import read_batch_bars
 from storage.warehouse.duckdb_target import DuckDBTarget
 from storage.warehouse.exceptions import (
     BadDateError,
-    BadReportError,
     IntervalsNotReconciledError,
     ReconciliationMissingError,
 )
@@ -41,12 +39,13 @@ def load_date(store: Store, settings: CandlesSettings, date: str, force: bool = 
     """Load ``date``'s batch bars of ``intervals`` (default: the configured ones)."""
     say = progress or (lambda _message: None)
     day = _day(date)
-    where = store.uri(f"{report_dir(settings, day)}/{REPORT_NAME}")
+    reports = ReportFiles.of(store, settings.reports_dir)
+    where = reports.uri(day)
     labels = intervals_of(intervals, settings)
-    report = read_report(store, settings, day)
+    report = reports.read(day)
     verdict = verdict_of(report, day, where, force)
     if report is not None and not force:
-        unreconciled = [label for label in labels if label not in report.get("intervals", [])]
+        unreconciled = [label for label in labels if label not in report.intervals]
         if unreconciled:
             raise IntervalsNotReconciledError(day, where, unreconciled)
     bars = read_batch_bars(store, day, labels)
@@ -66,18 +65,14 @@ def load_date(store: Store, settings: CandlesSettings, date: str, force: bool = 
     return result
 
 
-def verdict_of(report: dict[str, Any] | None, date: str, where: str, force: bool
+def verdict_of(report: ReconcileReport | None, date: str, where: str, force: bool
                ) -> LoadVerdict:
     """The verdict to record: the report's, or ``unreconciled`` when forced without one."""
     if report is None:
         if not force:
             raise ReconciliationMissingError(date, where)
         return LoadVerdict(UNRECONCILED, None, forced=True)
-    try:
-        verdict = Verdict(report["verdict"])
-    except (KeyError, ValueError):
-        raise BadReportError(date, where, report.get("verdict")) from None
-    return LoadVerdict(verdict.value, report.get("run_id"))
+    return LoadVerdict(report.verdict.value, report.run_id)
 
 
 def intervals_of(given: Sequence[str], settings: CandlesSettings) -> list[str]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import orjson
 
-from batch_layer.job import BatchSummary, run_batch
+from batch_layer.job import run_batch
+from batch_layer.summary import BatchSummary
 from candle_core.candle import Candle
 from candle_core.settings import CandlesSettings, load_settings
 from candle_core.trade import Trade

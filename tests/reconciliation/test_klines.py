@@ -27,7 +27,7 @@ from reconciliation.klines.exceptions import BatchCandlesMissingError, KlinesFil
 from reconciliation.klines.kline_file import read_klines
 from reconciliation.klines.render import render_check
 from sources.formats import open_records
-from storage.store import open_store
+from storage.stores import open_store
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 AGG_ZIP = FIXTURES / "BTCUSDT-aggTrades-2024-08-09.zip"

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from candle_core.settings import CandlesSettings
-from storage.store import open_store
+from storage.stores import open_store
 from storage.warehouse.auth import connect_kwargs
 from storage.warehouse.bars import BatchBars, read_batch_bars
 from storage.warehouse.ddl import account_statements, schema_statements
