@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from candle_core.settings import CandlesSettings, masked
 from lambda_candles.options import settings_from
+
+WIDE = 120
+"""Terminal columns from which the value gets a column of its own."""
 
 
 @click.command("config")
@@ -26,11 +30,30 @@ def config(as_json: bool, reference: bool) -> None:
     if as_json:
         click.echo(json.dumps(shown, indent=2))
         return
-    table = Table("setting", "value", "description", title="lambda-candles configuration")
-    for field, info in CandlesSettings.model_fields.items():
-        name = f"CANDLES_{field.upper()}"
-        table.add_row(name, "" if shown[name] is None else str(shown[name]), info.description)
-    Console().print(table)
+    console = Console()
+    console.print(settings_table(shown, console.width))
+
+
+def settings_table(shown: dict[str, object], width: int) -> Table:
+    """Name, value and description of every setting. The names, which a reader copies,
+    are never cut: the descriptions wrap, and below :data:`WIDE` columns each value goes
+    under its name instead of into a column of its own."""
+    names = [f"CANDLES_{field.upper()}" for field in CandlesSettings.model_fields]
+    wide = width >= WIDE
+    table = Table(title="lambda-candles configuration", box=box.SIMPLE_HEAD, pad_edge=False,
+                  expand=True)
+    table.add_column("setting" if wide else "setting = value", overflow="fold",
+                     min_width=max(map(len, names)))
+    if wide:
+        table.add_column("value", overflow="fold", ratio=1)
+    table.add_column("description", overflow="fold", ratio=2)
+    for name, info in zip(names, CandlesSettings.model_fields.values(), strict=True):
+        value = "" if shown[name] is None else str(shown[name])
+        if wide:
+            table.add_row(name, value, info.description)
+        else:
+            table.add_row(f"{name}\n  = {value}" if value else name, info.description)
+    return table
 
 
 def reference_markdown() -> str:
