@@ -21,12 +21,12 @@ import polars as pl
 
 from batch_layer.candles import TRADE_COLUMNS, every_interval, merged, one_second
 from batch_layer.exceptions import BatchIntervalError
+from batch_layer.settings import BatchSettings
 from batch_layer.shards import ALL, Shard
 from batch_layer.source import date_symbols, parse_date
 from batch_layer.summary import BatchSummary
 from batch_layer.symbol import SymbolFiles, deduplicated, no_losers, symbol_files
 from batch_layer.writer import SymbolCandles, SymbolWriter
-from candle_core.settings import CandlesSettings
 from candle_core.windows import interval_label
 from storage.exceptions import DatasetNotFoundError
 from storage.layout import US_PER_DAY, trades_dir
@@ -41,7 +41,7 @@ def check_intervals(intervals_us: tuple[int, ...]) -> None:
             raise BatchIntervalError(interval_label(interval_us))
 
 
-def run_batch(store: Store, settings: CandlesSettings, date: str,
+def run_batch(store: Store, settings: BatchSettings, date: str,
               symbols: list[str] | None = None, shard: Shard = ALL,
               progress: Progress | None = None) -> BatchSummary:
     """Compute and write every interval's candles of ``date`` for the shard's symbols."""
@@ -69,7 +69,7 @@ def _symbols(store: Store, date: str, symbols: list[str] | None) -> list[str]:
     return sorted(chosen)
 
 
-def candles_of_symbol(store: Store, settings: CandlesSettings, files: SymbolFiles,
+def candles_of_symbol(store: Store, settings: BatchSettings, files: SymbolFiles,
                       summary: BatchSummary) -> SymbolCandles:
     """One symbol's candles (computed, not written); counts go to ``summary``."""
     parts, dropped = [], []

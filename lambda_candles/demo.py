@@ -30,7 +30,6 @@ from candle_core.candle import Candle
 from candle_core.codec import candles_from_table, decode_candle
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
-from candle_core.settings import CandlesSettings
 from candle_core.side_outputs import HEADER_REASON, decode_late, header
 from candle_core.trade import Trade
 from candle_core.windows import interval_label
@@ -40,6 +39,7 @@ from kafka_ops.liveness import Heartbeat
 from kafka_ops.reading import read_topic
 from kafka_ops.topics import create_topics, pipeline_topics
 from lambda_candles.nightly import load_with_local_init
+from lambda_candles.settings import CandlesSettings
 from reconciliation.publish import Published, reconcile_and_publish
 from sources.chaos import CHAOS_PRESET
 from sources.feed import serve_in_thread

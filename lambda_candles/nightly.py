@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, pushadd
 
 from batch_layer.job import run_batch
 from batch_layer.summary import BatchSummary
-from candle_core.settings import CandlesSettings
+from lambda_candles.settings import CandlesSettings
 from reconciliation.publish import Published, reconcile_and_publish
 from storage.store import Store
 from storage.warehouse.job import load_date

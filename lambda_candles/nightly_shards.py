@@ -20,7 +20,7 @@ from batch_layer.job import run_batch
 from batch_layer.shard_runs import finished, mark_finished
 from batch_layer.shards import Shard
 from batch_layer.summary import BatchSummary
-from candle_core.settings import CandlesSettings
+from lambda_candles.settings import CandlesSettings
 from storage.store import Store
 
 Say = Callable[[str], None]

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from candle_core.settings import CandlesSettings
 from candle_core.windows import canonical_labels
 from reconciliation.attribution import Attribution, Evidence
 from reconciliation.compare import Comparison, compare
 from reconciliation.drift import CandleKey
+from reconciliation.settings import ReconcileSettings
 from reconciliation.sources import (
     read_candles,
     read_dead_letters,
@@ -61,7 +61,7 @@ class Reconciliation:
         return Verdict.BREACH if self.breached else Verdict.OK
 
 
-def reconcile(store: Store, settings: CandlesSettings, date: str,
+def reconcile(store: Store, settings: ReconcileSettings, date: str,
               intervals: list[str] | None = None, progress: Progress | None = None
               ) -> Reconciliation:
     """Compare ``date``'s speed and batch candles of ``intervals`` (default: configured)."""
@@ -93,7 +93,7 @@ def reconcile(store: Store, settings: CandlesSettings, date: str,
                           time.perf_counter() - began)
 
 
-def _attribute(store: Store, settings: CandlesSettings, date: str, comparison: Comparison,
+def _attribute(store: Store, settings: ReconcileSettings, date: str, comparison: Comparison,
                say: Progress) -> tuple[dict[CandleKey, Attribution], dict[str, int]]:
     if not comparison.differing:
         return {}, {}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candle_core.settings import CandlesSettings
 from reconciliation.exceptions import MetricsPushError
 from reconciliation.job import Progress, Reconciliation, reconcile
 from reconciliation.metrics import ReconcileMetrics
 from reconciliation.report import drifted_parquet, report_of
+from reconciliation.settings import ReconcileSettings
 from storage.reconcile_report import ReconcileReport, ReportFiles
 from storage.store import Store
 
@@ -27,7 +27,7 @@ class Published:
     pushed: bool
 
 
-def reconcile_and_publish(store: Store, settings: CandlesSettings, date: str,
+def reconcile_and_publish(store: Store, settings: ReconcileSettings, date: str,
                           intervals: list[str] | None = None,
                           progress: Progress | None = None) -> Published:
     """Reconcile ``date``, write its report, push its metrics (when a gateway is set)."""

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from candle_core.candle import Candle
 from candle_core.codec import candles_from_table
-from candle_core.settings import CandlesSettings
+from serving.settings import ServeSettings
 from storage.candle_files import read_candle_table
 from storage.layout import BATCH_SOURCE, SPEED_SOURCE, candles_dir
 from storage.reconcile_report import ReconcileReport, ReportFiles
@@ -46,7 +46,7 @@ class TtlCache:
 class ArchiveReader:
     """Reads one archive store on behalf of the API (all methods are blocking I/O)."""
 
-    def __init__(self, store: Store, settings: CandlesSettings, ttl_s: float = 30.0) -> None:
+    def __init__(self, store: Store, settings: ServeSettings, ttl_s: float = 30.0) -> None:
         self.store, self.settings = store, settings
         self.reports = ReportFiles.of(store, settings.reports_dir)
         self._cache = TtlCache(ttl_s)

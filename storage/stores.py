@@ -3,13 +3,13 @@ so that ``store.py`` imports neither implementation (each of which imports it)."
 
 from __future__ import annotations
 
-from candle_core.settings import CandlesSettings
 from storage.local import LocalStore
 from storage.s3 import S3Store
+from storage.settings import ArchiveSettings
 from storage.store import Store
 
 
-def open_store(settings: CandlesSettings) -> Store:
+def open_store(settings: ArchiveSettings) -> Store:
     """The store for ``settings.archive_root`` (``s3://...`` or a local path)."""
     root = settings.archive_root
     if root.startswith("s3://"):

@@ -14,11 +14,11 @@ from rich.table import Table
 from batch_layer.shards import Shard
 from batch_layer.summary import BatchSummary
 from candle_core.exceptions import CandlesError, TransientError
-from candle_core.settings import CandlesSettings
 from lambda_candles import logs
 from lambda_candles.nightly import NightlyRun, push_outcome, run_nightly
 from lambda_candles.nightly_shards import ShardWait, run_shard, wait_for_shards
 from lambda_candles.options import date_option, setting_option, settings_from
+from lambda_candles.settings import CandlesSettings
 from reconciliation.render import VERDICT_STYLE, VERDICT_TEXT
 from storage.store import Store
 from storage.stores import open_store

@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 
-from candle_core.settings import CandlesSettings
 from candle_core.windows import canonical_labels
 from storage.reconcile_report import ReconcileReport, ReportFiles, Verdict
 from storage.store import Store
@@ -27,6 +26,7 @@ from storage.warehouse.exceptions import (
 )
 from storage.warehouse.loader import LoadResult, LoadVerdict, load_bars
 from storage.warehouse.metrics import LoadMetrics
+from storage.warehouse.settings import WarehouseSettings
 from storage.warehouse.targets import open_target
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ UNRECONCILED = "unreconciled"
 Progress = Callable[[str], None]
 
 
-def load_date(store: Store, settings: CandlesSettings, date: str, force: bool = False,
+def load_date(store: Store, settings: WarehouseSettings, date: str, force: bool = False,
               intervals: Sequence[str] = (), progress: Progress | None = None) -> LoadResult:
     """Load ``date``'s batch bars of ``intervals`` (default: the configured ones)."""
     say = progress or (lambda _message: None)
@@ -75,7 +75,7 @@ def verdict_of(report: ReconcileReport | None, date: str, where: str, force: boo
     return LoadVerdict(report.verdict.value, report.run_id)
 
 
-def intervals_of(given: Sequence[str], settings: CandlesSettings) -> list[str]:
+def intervals_of(given: Sequence[str], settings: WarehouseSettings) -> list[str]:
     """Canonical labels of ``given`` (repeated or comma-separated; default: configured)."""
     return canonical_labels(given, settings.intervals_us)
 

@@ -43,9 +43,10 @@ def test_configuration_reference_is_up_to_date() -> None:
 
 
 def setting_names() -> list[str]:
-    from candle_core.settings import CandlesSettings
+    """Every variable, in the order `candles config` lists them (component by component)."""
+    from lambda_candles.settings import env_name, setting_names
 
-    return [f"CANDLES_{field.upper()}" for field in CandlesSettings.model_fields]
+    return [env_name(field) for field in setting_names()]
 
 
 def test_config_at_80_columns_shows_every_name_whole_and_values_under_them(

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 from candle_core.candle import Candle
 from candle_core.codec import candles_to_table
 from candle_core.reference import candles_from_trades
-from candle_core.settings import CandlesSettings, load_settings
 from candle_core.trade import Trade
+from lambda_candles.settings import CandlesSettings, load_settings
 from reconciliation.report import DRIFTED_SCHEMA
 from storage.layout import candles_dir
 from storage.local import LocalStore

@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from candle_core.settings import load_settings
+from lambda_candles.settings import load_settings
 from storage.exceptions import BadReportError
 from storage.local import LocalStore
 from storage.reconcile_report import REPORT_VERSION, ReportFiles, content_id

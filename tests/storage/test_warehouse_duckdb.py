@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from candle_core.exceptions import ContractError
-from candle_core.settings import CandlesSettings
+from lambda_candles.settings import CandlesSettings
 from storage.exceptions import BadReportError, DatasetNotFoundError
 from storage.reconcile_report import ReportFiles
 from storage.stores import open_store

@@ -24,7 +24,7 @@ import pytest
 from batch_layer.job import run_batch
 from candle_core.candle import Candle
 from candle_core.codec import CANDLE_SCHEMA, candles_from_table
-from candle_core.settings import CandlesSettings, load_settings
+from lambda_candles.settings import CandlesSettings, load_settings
 from sources.records import kafka_timestamp_ms
 from sources.simulator import SimulationConfig, simulate_records
 from storage.local import LocalStore
