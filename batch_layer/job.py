@@ -14,55 +14,25 @@ trades only); rows are never re-validated differently here.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import polars as pl
 
 from batch_layer.candles import TRADE_COLUMNS, every_interval, merged, one_second
 from batch_layer.exceptions import BatchIntervalError
+from batch_layer.settings import BatchSettings
 from batch_layer.shards import ALL, Shard
 from batch_layer.source import date_symbols, parse_date
+from batch_layer.summary import BatchSummary
 from batch_layer.symbol import SymbolFiles, deduplicated, no_losers, symbol_files
-from batch_layer.writer import BATCH_SOURCE as BATCH_SOURCE  # re-exported: lambda_candles.demo
 from batch_layer.writer import SymbolCandles, SymbolWriter
-from candle_core.settings import CandlesSettings
 from candle_core.windows import interval_label
 from storage.exceptions import DatasetNotFoundError
 from storage.layout import US_PER_DAY, trades_dir
 from storage.store import Store
 
-STAGES = ("read_dedup", "fold", "write", "write_cpu", "write_wait")
 Progress = Callable[[str], None]
-
-
-@dataclass
-class BatchSummary:
-    """What one batch run read and wrote, and where its time went (``stages``, in the
-    job's thread but for ``write`` and ``write_cpu``, the writer thread's; the job waits
-    for it in ``write_wait``)."""
-
-    date: str
-    symbols: list[str]
-    shard: str = str(ALL)
-    trades_used: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
-    candles: dict[str, int] = field(default_factory=dict)
-    files: int = 0
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0  # of the whole process (every thread)
-    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
-
-    @contextlib.contextmanager
-    def timing(self, stage: str) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.stages[stage] += time.perf_counter() - began
 
 
 def check_intervals(intervals_us: tuple[int, ...]) -> None:
@@ -71,7 +41,7 @@ def check_intervals(intervals_us: tuple[int, ...]) -> None:
             raise BatchIntervalError(interval_label(interval_us))
 
 
-def run_batch(store: Store, settings: CandlesSettings, date: str,
+def run_batch(store: Store, settings: BatchSettings, date: str,
               symbols: list[str] | None = None, shard: Shard = ALL,
               progress: Progress | None = None) -> BatchSummary:
     """Compute and write every interval's candles of ``date`` for the shard's symbols."""
@@ -99,7 +69,7 @@ def _symbols(store: Store, date: str, symbols: list[str] | None) -> list[str]:
     return sorted(chosen)
 
 
-def candles_of_symbol(store: Store, settings: CandlesSettings, files: SymbolFiles,
+def candles_of_symbol(store: Store, settings: BatchSettings, files: SymbolFiles,
                       summary: BatchSummary) -> SymbolCandles:
     """One symbol's candles (computed, not written); counts go to ``summary``."""
     parts, dropped = [], []

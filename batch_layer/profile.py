@@ -18,9 +18,9 @@ from typing import Any
 
 import polars as pl
 
+from batch_layer.settings import BatchSettings
 from batch_layer.source import date_files, parse_date
 from batch_layer.symbol import deduplicated, symbol_files
-from candle_core.settings import CandlesSettings
 from storage.exceptions import DatasetNotFoundError
 from storage.layout import live_files, trades_dir
 from storage.store import Store
@@ -37,7 +37,7 @@ class ProfileOptions:
     worst: int = 5
 
 
-def profile_date(store: Store, settings: CandlesSettings, date: str,
+def profile_date(store: Store, settings: BatchSettings, date: str,
                  symbols: list[str] | None = None, options: ProfileOptions | None = None
                  ) -> dict[str, Any]:
     """The profile of ``date`` as a JSON-ready dict."""

@@ -19,8 +19,8 @@ from dataclasses import asdict
 from typing import Any
 
 from batch_layer.exceptions import BadRunError
-from batch_layer.job import BatchSummary
 from batch_layer.shards import Shard
+from batch_layer.summary import BatchSummary
 from storage.store import Store
 
 _RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")

@@ -14,19 +14,14 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from batch_layer.output import dropped_table, encode_table, to_table
+from batch_layer.summary import BatchSummary
 from candle_core.windows import interval_label
-from storage.layout import candles_dir, duplicates_dir
+from storage.layout import BATCH_SOURCE, candles_dir, duplicates_dir
 from storage.store import Store
-
-if TYPE_CHECKING:
-    from batch_layer.job import BatchSummary
-
-BATCH_SOURCE = "batch"
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,12 @@ def vwap_of(notional: int, volume: int) -> int:
 
 
 class CandleBuilder:
-    """A mutable candle for one window: the speed layer's per-window state.
+    """A mutable candle for one window, folded one trade at a time in Python.
 
-    ``add`` is the fold. It allocates nothing, so the hot path can call it per trade.
+    ``add`` is the fold. The reference implementation (``candle_core.reference``) and
+    reconciliation's replay of late trades use it; the speed layer's open windows are not
+    these objects but entries of its native table (``speed_layer/native/``), which folds the
+    same fields by the same rules and is held to the reference by property tests.
     """
 
     __slots__ = (

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from candle_core.settings import CandlesSettings
 from kafka_ops.exceptions import BrokerNotConfiguredError
+from kafka_ops.settings import KafkaSettings
 
 # Java's partitioner, so a key lands on the same partition whoever produced it.
 PARTITIONER = "murmur2_random"
@@ -18,7 +18,7 @@ PARTITIONER = "murmur2_random"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 
-def resolve_bootstrap(settings: CandlesSettings) -> str:
+def resolve_bootstrap(settings: KafkaSettings) -> str:
     """The bootstrap servers: the configured ones, else the running local broker's."""
     if settings.kafka_bootstrap_servers:
         return settings.kafka_bootstrap_servers
@@ -30,7 +30,7 @@ def resolve_bootstrap(settings: CandlesSettings) -> str:
     raise BrokerNotConfiguredError()
 
 
-def local_kafka_config(settings: CandlesSettings) -> Any:
+def local_kafka_config(settings: KafkaSettings) -> Any:
     """The launcher config for the local development broker."""
     from kafka_ops.launcher import LocalKafkaConfig
 
@@ -44,7 +44,7 @@ def local_kafka_config(settings: CandlesSettings) -> Any:
     return LocalKafkaConfig(**fields)
 
 
-def common_config(settings: CandlesSettings, bootstrap: str | None = None) -> dict[str, Any]:
+def common_config(settings: KafkaSettings, bootstrap: str | None = None) -> dict[str, Any]:
     """Connection and security settings shared by producers, consumers and admin clients."""
     config: dict[str, Any] = {
         "bootstrap.servers": bootstrap or resolve_bootstrap(settings),
@@ -60,7 +60,7 @@ def common_config(settings: CandlesSettings, bootstrap: str | None = None) -> di
 
 
 def producer_config(
-    settings: CandlesSettings, bootstrap: str | None = None, **overrides: Any
+    settings: KafkaSettings, bootstrap: str | None = None, **overrides: Any
 ) -> dict[str, Any]:
     """An idempotent, batching producer: retries never duplicate or reorder a partition."""
     config = common_config(settings, bootstrap)
@@ -82,7 +82,7 @@ def producer_config(
 
 
 def consumer_config(
-    settings: CandlesSettings, group_id: str, bootstrap: str | None = None, **overrides: Any
+    settings: KafkaSettings, group_id: str, bootstrap: str | None = None, **overrides: Any
 ) -> dict[str, Any]:
     """A read_committed consumer that commits only what the caller says is done."""
     config = common_config(settings, bootstrap)

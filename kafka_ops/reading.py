@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
-from candle_core.settings import CandlesSettings
 from kafka_ops.clients import consumer_config
 from kafka_ops.exceptions import KafkaOpsError
+from kafka_ops.settings import KafkaSettings
 
 
-def read_topic(settings: CandlesSettings, topic: str, timeout_s: float = 60.0
+def read_topic(settings: KafkaSettings, topic: str, timeout_s: float = 60.0
                ) -> Iterator[Message]:
     """Every committed message of ``topic`` from its start to its current end.
 

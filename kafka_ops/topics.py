@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
-from candle_core.settings import CandlesSettings
+from kafka_ops.settings import KafkaSettings
 
 DAY_MS = 86_400_000
 TIMEOUT_S = 30.0
@@ -33,7 +33,7 @@ class TopicSpec:
 DLQ_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
-def pipeline_topics(settings: CandlesSettings) -> list[TopicSpec]:
+def pipeline_topics(settings: KafkaSettings) -> list[TopicSpec]:
     """Every topic, partitioned like ``trades`` so a symbol stays on one partition number."""
     n = settings.trades_partitions
     return [

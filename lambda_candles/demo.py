@@ -24,12 +24,12 @@ import pyarrow.parquet as pq
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
-from batch_layer.job import BATCH_SOURCE, BatchSummary, run_batch
+from batch_layer.job import run_batch
+from batch_layer.summary import BatchSummary
 from candle_core.candle import Candle
 from candle_core.codec import candles_from_table, decode_candle
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
-from candle_core.settings import CandlesSettings
 from candle_core.side_outputs import HEADER_REASON, decode_late, header
 from candle_core.trade import Trade
 from candle_core.windows import interval_label
@@ -39,6 +39,7 @@ from kafka_ops.liveness import Heartbeat
 from kafka_ops.reading import read_topic
 from kafka_ops.topics import create_topics, pipeline_topics
 from lambda_candles.nightly import load_with_local_init
+from lambda_candles.settings import CandlesSettings
 from reconciliation.publish import Published, reconcile_and_publish
 from sources.chaos import CHAOS_PRESET
 from sources.feed import serve_in_thread
@@ -56,12 +57,13 @@ from speed_layer.processor import SpeedLayer, StopRules
 from speed_layer.summary import RunSummary
 from storage.archiver import Archiver
 from storage.archiver import build_clients as build_archive_clients
-from storage.layout import candles_dir, date_of
+from storage.layout import BATCH_SOURCE, candles_dir, date_of
 from storage.metrics import ArchiveMetrics
 from storage.run_state import ArchiveSummary
 from storage.run_state import StopRules as ArchiveStopRules
 from storage.sinks import archive_sinks
-from storage.store import Store, is_temp, open_store
+from storage.store import Store, is_temp
+from storage.stores import open_store
 from storage.warehouse.loader import LoadResult
 
 TOPIC_FIELDS = ("topic_trades", "topic_dlq", "topic_late", "topic_candles", "topic_live",

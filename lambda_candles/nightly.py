@@ -15,8 +15,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, pushadd_to_gateway
 
-from batch_layer.job import BatchSummary, run_batch
-from candle_core.settings import CandlesSettings
+from batch_layer.job import run_batch
+from batch_layer.summary import BatchSummary
+from lambda_candles.settings import CandlesSettings
 from reconciliation.publish import Published, reconcile_and_publish
 from storage.store import Store
 from storage.warehouse.job import load_date
@@ -105,10 +106,10 @@ def describe(stage: str, outcome: Any) -> str:
         return (f"{outcome.trades_used:,} trades, {sum(outcome.candles.values()):,} candles, "
                 f"{outcome.files} files")
     if isinstance(outcome, Published):
-        totals = outcome.report["totals"]
-        return (f"verdict {outcome.report['verdict']}: {totals['exact']:,} of "
-                f"{totals['compared']:,} exact, {totals['breached']:,} over the threshold, "
-                f"{totals['unexplained']:,} unexplained")
+        totals = outcome.report.totals
+        return (f"verdict {outcome.report.verdict}: {totals.exact:,} of "
+                f"{totals.compared:,} exact, {totals.breached:,} over the threshold, "
+                f"{totals.unexplained:,} unexplained")
     if isinstance(outcome, LoadResult):
         return (f"{outcome.inserted:,} inserted, {outcome.updated:,} updated, "
                 f"{outcome.unchanged:,} unchanged into {outcome.target} {outcome.where}")

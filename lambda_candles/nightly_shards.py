@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from batch_layer.exceptions import ShardsUnfinishedError
-from batch_layer.job import BatchSummary, run_batch
+from batch_layer.job import run_batch
 from batch_layer.shard_runs import finished, mark_finished
 from batch_layer.shards import Shard
-from candle_core.settings import CandlesSettings
+from batch_layer.summary import BatchSummary
+from lambda_candles.settings import CandlesSettings
 from storage.store import Store
 
 Say = Callable[[str], None]

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from candle_core.settings import CandlesSettings, env_name, load_settings
+from lambda_candles.settings import CandlesSettings, env_name, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,4 +1,4 @@
-"""Drift between a speed candle and a batch candle (DESIGN.md section 2), pure and exact.
+"""Drift between a speed candle and a batch candle (docs/reconciliation.md), pure and exact.
 
 A candle's drift is the largest relative difference, against the batch value (the truth),
 over open, high, low, close, volume and VWAP. A candle present on one side only has drift

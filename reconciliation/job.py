@@ -1,6 +1,6 @@
 """``candles reconcile`` for one date: read both layers, join, attribute, judge.
 
-The batch candles are the truth (DESIGN.md section 2). Evidence for attribution (late
+The batch candles are the truth (docs/reconciliation.md). Evidence for attribution (late
 trades, dead letters, batch duplicates) is read only when some candle differs, so a clean
 day costs two Parquet scans and one join per interval.
 """
@@ -12,23 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from candle_core.settings import CandlesSettings
 from candle_core.windows import canonical_labels
 from reconciliation.attribution import Attribution, Evidence
 from reconciliation.compare import Comparison, compare
 from reconciliation.drift import CandleKey
+from reconciliation.settings import ReconcileSettings
 from reconciliation.sources import (
-    BATCH_SOURCE,
-    SPEED_SOURCE,
     read_candles,
     read_dead_letters,
     read_duplicates,
     read_late,
 )
 from reconciliation.summary import GroupSummary, summarize
-from reconciliation.verdict import Verdict
 from storage.exceptions import DatasetNotFoundError
-from storage.layout import candles_dir
+from storage.layout import BATCH_SOURCE, SPEED_SOURCE, candles_dir
+from storage.reconcile_report import Verdict
 from storage.store import Store
 
 Progress = Callable[[str], None]
@@ -63,7 +61,7 @@ class Reconciliation:
         return Verdict.BREACH if self.breached else Verdict.OK
 
 
-def reconcile(store: Store, settings: CandlesSettings, date: str,
+def reconcile(store: Store, settings: ReconcileSettings, date: str,
               intervals: list[str] | None = None, progress: Progress | None = None
               ) -> Reconciliation:
     """Compare ``date``'s speed and batch candles of ``intervals`` (default: configured)."""
@@ -95,7 +93,7 @@ def reconcile(store: Store, settings: CandlesSettings, date: str,
                           time.perf_counter() - began)
 
 
-def _attribute(store: Store, settings: CandlesSettings, date: str, comparison: Comparison,
+def _attribute(store: Store, settings: ReconcileSettings, date: str, comparison: Comparison,
                say: Progress) -> tuple[dict[CandleKey, Attribution], dict[str, int]]:
     if not comparison.differing:
         return {}, {}

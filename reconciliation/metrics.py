@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 from candle_core.windows import interval_label
 from reconciliation.attribution import CAUSES
 from reconciliation.drift import FIELDS
-from reconciliation.verdict import Verdict
+from storage.reconcile_report import Verdict
 
 if TYPE_CHECKING:
     from reconciliation.job import Reconciliation

@@ -7,14 +7,13 @@ the metrics never disagree about a date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from candle_core.settings import CandlesSettings
 from reconciliation.exceptions import MetricsPushError
 from reconciliation.job import Progress, Reconciliation, reconcile
 from reconciliation.metrics import ReconcileMetrics
-from reconciliation.report import report_json, write_report
-from reconciliation.verdict import report_dir
+from reconciliation.report import drifted_parquet, report_of
+from reconciliation.settings import ReconcileSettings
+from storage.reconcile_report import ReconcileReport, ReportFiles
 from storage.store import Store
 
 
@@ -23,18 +22,18 @@ class Published:
     """A finished reconciliation: the result, its report and where the report went."""
 
     result: Reconciliation
-    report: dict[str, Any]
+    report: ReconcileReport
     report_uri: str
     pushed: bool
 
 
-def reconcile_and_publish(store: Store, settings: CandlesSettings, date: str,
+def reconcile_and_publish(store: Store, settings: ReconcileSettings, date: str,
                           intervals: list[str] | None = None,
                           progress: Progress | None = None) -> Published:
     """Reconcile ``date``, write its report, push its metrics (when a gateway is set)."""
     result = reconcile(store, settings, date, intervals, progress)
-    report = report_json(result)
-    uri = write_report(store, report_dir(settings, date), result, report)
+    report = report_of(result)
+    uri = ReportFiles.of(store, settings.reports_dir).write(report, drifted_parquet(result))
     if settings.pushgateway_url:
         metrics = ReconcileMetrics()
         metrics.record(result)

@@ -1,13 +1,11 @@
-"""A reconciliation as files: ``report.json`` (figures and verdict) and ``drifted.parquet``
-(one row per candle that is not an exact match), both under
-:func:`reconciliation.verdict.report_dir` in the archive store."""
+"""A reconciliation as files: the typed report (``report.json``: figures and verdict) and
+``drifted.parquet`` (one row per candle that is not an exact match); both are written by
+:meth:`storage.reconcile_report.ReportFiles.write`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -19,12 +17,17 @@ from reconciliation.attribution import CAUSES
 from reconciliation.drift import FIELDS, CandleDrift
 from reconciliation.job import Reconciliation
 from reconciliation.summary import GroupSummary
-from reconciliation.verdict import DRIFTED_NAME, REPORT_NAME
 from storage.layout import US_PER_DAY
-from storage.store import Store
+from storage.reconcile_report import (
+    CandleRef,
+    GroupReport,
+    ReconcileReport,
+    ReportRange,
+    Totals,
+    WorstCandle,
+)
 
 WORST_IN_REPORT = 20
-VOLATILE = ("run_id", "generated_at", "seconds")
 
 
 def iso_us(ts_us: int) -> str:
@@ -32,74 +35,67 @@ def iso_us(ts_us: int) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def report_json(result: Reconciliation) -> dict[str, Any]:
-    """The report as JSON-ready data (see docs/reconciliation.md for every key)."""
+def report_of(result: Reconciliation) -> ReconcileReport:
+    """The typed report of ``result`` (see docs/reconciliation.md for every key)."""
     start_us = (dt.date.fromisoformat(result.date) - dt.date(1970, 1, 1)).days * US_PER_DAY
     groups = result.groups
     worst = sorted((d for g in groups for d in g.worst), key=lambda d: (-d.drift, d.key))
-    report: dict[str, Any] = {
-        "run_id": "",
-        "date": result.date,
-        "range": {"start": iso_us(start_us), "end": iso_us(start_us + US_PER_DAY)},
-        "intervals": result.intervals,
-        "threshold": format(Decimal(result.threshold.numerator) / result.threshold.denominator,
-                            "f"),
-        "verdict": result.verdict.value,
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "seconds": round(result.seconds, 3),
-        "candles": result.candles,
-        "totals": {
-            "compared": sum(g.compared for g in groups),
-            "exact": sum(g.exact for g in groups),
-            "drifted": sum(g.drifted for g in groups),
-            "missing_speed": sum(g.missing_speed for g in groups),
-            "missing_batch": sum(g.missing_batch for g in groups),
-            "breached": result.breached,
-            "unexplained": result.unexplained,
-            "speed_duplicates": len(result.comparison.speed_duplicates),
-        },
-        "attributed": {cause: sum(g.attributed[cause] for g in groups) for cause in CAUSES},
-        "evidence": result.evidence,
-        "groups": [_group(g) for g in groups],
-        "worst": [_candle(d, result) for d in worst[:WORST_IN_REPORT]],
-        "speed_duplicates": [_key(key) for key in result.comparison.speed_duplicates],
-    }
-    report["run_id"] = content_id(report)
-    return report
+    report = ReconcileReport(
+        run_id="",
+        date=result.date,
+        range=ReportRange(iso_us(start_us), iso_us(start_us + US_PER_DAY)),
+        intervals=result.intervals,
+        threshold=format(Decimal(result.threshold.numerator) / result.threshold.denominator,
+                         "f"),
+        verdict=result.verdict,
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        seconds=round(result.seconds, 3),
+        candles=result.candles,
+        totals=Totals(
+            compared=sum(g.compared for g in groups),
+            exact=sum(g.exact for g in groups),
+            drifted=sum(g.drifted for g in groups),
+            missing_speed=sum(g.missing_speed for g in groups),
+            missing_batch=sum(g.missing_batch for g in groups),
+            breached=result.breached,
+            unexplained=result.unexplained,
+            speed_duplicates=len(result.comparison.speed_duplicates),
+        ),
+        attributed={cause: sum(g.attributed[cause] for g in groups) for cause in CAUSES},
+        evidence=result.evidence,
+        groups=[_group(g) for g in groups],
+        worst=[_candle(d, result) for d in worst[:WORST_IN_REPORT]],
+        speed_duplicates=[_key(key) for key in result.comparison.speed_duplicates],
+    )
+    return report.with_content_id()
 
 
-def content_id(report: dict[str, Any]) -> str:
-    """A digest of what the report found (not when or how fast): reconciling unchanged
-    data again gives the same id, so a re-run load has nothing to update."""
-    stable = {k: v for k, v in report.items() if k not in VOLATILE}
-    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:32]
+def _group(group: GroupSummary) -> GroupReport:
+    return GroupReport(
+        symbol=group.symbol, interval=interval_label(group.interval_us),
+        compared=group.compared, exact=group.exact, drifted=group.drifted,
+        missing_speed=group.missing_speed, missing_batch=group.missing_batch,
+        breached=group.breaches, unexplained=group.unexplained,
+        attributed=group.attributed, max_candle_drift=group.max_candle_drift,
+        max_drift=group.max_drift, p99_drift=group.p99_drift)
 
 
-def _group(group: GroupSummary) -> dict[str, Any]:
-    return {
-        "symbol": group.symbol, "interval": interval_label(group.interval_us),
-        "compared": group.compared, "exact": group.exact, "drifted": group.drifted,
-        "missing_speed": group.missing_speed, "missing_batch": group.missing_batch,
-        "breached": group.breaches, "unexplained": group.unexplained,
-        "attributed": group.attributed, "max_candle_drift": group.max_candle_drift,
-        "max_drift": group.max_drift, "p99_drift": group.p99_drift,
-    }
+def _key(key: tuple[str, int, int]) -> CandleRef:
+    return CandleRef(symbol=key[0], interval=interval_label(key[1]),
+                     window_start=iso_us(key[2]), window_start_us=key[2])
 
 
-def _key(key: tuple[str, int, int]) -> dict[str, Any]:
-    return {"symbol": key[0], "interval": interval_label(key[1]),
-            "window_start": iso_us(key[2]), "window_start_us": key[2]}
-
-
-def _candle(drift: CandleDrift, result: Reconciliation) -> dict[str, Any]:
+def _candle(drift: CandleDrift, result: Reconciliation) -> WorstCandle:
     attribution = result.attributions.get(drift.key)
-    return {
-        **_key(drift.key), "match": drift.match.value, "drift": float(drift.drift),
-        "by_field": {name: float(value) for name, value in drift.by_field.items()},
-        "causes": attribution.causes if attribution else dict.fromkeys(CAUSES, 0),
-        "reproduced": attribution.reproduced if attribution else None,
-        "explained": bool(attribution and attribution.explained),
-    }
+    key = _key(drift.key)
+    return WorstCandle(
+        symbol=key.symbol, interval=key.interval, window_start=key.window_start,
+        window_start_us=key.window_start_us, match=drift.match.value,
+        drift=float(drift.drift),
+        by_field={name: float(value) for name, value in drift.by_field.items()},
+        causes=attribution.causes if attribution else dict.fromkeys(CAUSES, 0),
+        reproduced=attribution.reproduced if attribution else None,
+        explained=bool(attribution and attribution.explained))
 
 
 def drifted_table(result: Reconciliation) -> pa.Table:
@@ -107,10 +103,11 @@ def drifted_table(result: Reconciliation) -> pa.Table:
     rows = []
     for drift in result.comparison.differing:
         row = _candle(drift, result)
-        flat = {key: row[key] for key in ("symbol", "interval", "window_start_us", "match",
-                                          "drift", "reproduced", "explained")}
-        flat |= {f"drift_{name}": row["by_field"][name] for name in FIELDS}
-        flat |= {f"cause_{cause}": row["causes"][cause] for cause in CAUSES}
+        flat: dict[str, Any] = {key: getattr(row, key) for key in (
+            "symbol", "interval", "window_start_us", "match", "drift", "reproduced",
+            "explained")}
+        flat |= {f"drift_{name}": row.by_field[name] for name in FIELDS}
+        flat |= {f"cause_{cause}": row.causes[cause] for cause in CAUSES}
         for side, candle in (("speed", drift.speed), ("batch", drift.batch)):
             for name in (*FIELDS, "trade_count"):
                 value = None if candle is None else getattr(candle, name)
@@ -134,13 +131,8 @@ DRIFTED_SCHEMA = pa.schema([
 because it can exceed int64)."""
 
 
-def write_report(store: Store, directory: str, result: Reconciliation,
-                 report: dict[str, Any]) -> str:
-    """Write ``drifted.parquet`` then ``report.json`` (last: its presence means complete);
-    returns the report's URI."""
+def drifted_parquet(result: Reconciliation) -> bytes:
+    """:func:`drifted_table` as the bytes of ``drifted.parquet``."""
     buffer = io.BytesIO()
     pq.write_table(drifted_table(result), buffer, compression="zstd")
-    store.write_bytes(f"{directory}/{DRIFTED_NAME}", buffer.getvalue())
-    store.write_bytes(f"{directory}/{REPORT_NAME}",
-                      json.dumps(report, indent=2, sort_keys=False).encode() + b"\n")
-    return store.uri(f"{directory}/{REPORT_NAME}")
+    return buffer.getvalue()

@@ -13,7 +13,14 @@ import polars as pl
 import pyarrow as pa
 
 from candle_core.codec import CANDLE_SCHEMA
-from storage.layout import candles_dir, dlq_dir, duplicates_dir, late_dir, live_files
+from storage.layout import (
+    SPEED_SOURCE,
+    candles_dir,
+    dlq_dir,
+    duplicates_dir,
+    late_dir,
+    live_files,
+)
 from storage.schemas import (
     DEAD_LETTER_SCHEMA,
     DUPLICATE_TRADE_SCHEMA,
@@ -22,8 +29,6 @@ from storage.schemas import (
 )
 from storage.store import Store
 
-SPEED_SOURCE = "speed"
-BATCH_SOURCE = "batch"
 LINEAGE = ("kafka_partition", "kafka_offset")
 
 

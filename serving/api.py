@@ -97,7 +97,8 @@ def drift(request: Request, date: Annotated[str, Query(
                             f"`candles reconcile --date {date}`")
     keys = ("date", "verdict", "threshold", "candles", "totals", "attributed", "evidence",
             "worst", "run_id", "generated_at")
-    return {key: report.get(key) for key in keys}
+    data = report.to_dict()
+    return {key: data.get(key) for key in keys}
 
 
 @router.get("/symbols", summary="Symbols with candles, and the intervals served")

@@ -15,22 +15,23 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from candle_core.candle import Candle
-from candle_core.settings import CandlesSettings
 from serving.api import router
 from serving.hub import Hub
 from serving.live import LiveFeed
 from serving.metrics import ServeMetrics
 from serving.ring import Ring
 from serving.services import ServeOptions, Services
+from serving.settings import ServeSettings
 from serving.status import Status
 from serving.store_reader import ArchiveReader
-from storage.store import Store, open_store
+from storage.store import Store
+from storage.stores import open_store
 
 STATIC = Path(__file__).parent / "static"
 US_PER_HOUR = 3_600_000_000
 
 
-def build_services(settings: CandlesSettings, options: ServeOptions,
+def build_services(settings: ServeSettings, options: ServeOptions,
                    store: Store | None = None) -> Services:
     metrics = ServeMetrics(CollectorRegistry())
     reader = ArchiveReader(store or open_store(settings), settings)
@@ -39,7 +40,7 @@ def build_services(settings: CandlesSettings, options: ServeOptions,
                     Status(metrics, reader, options.speed_metrics_url), options)
 
 
-def create_app(settings: CandlesSettings, options: ServeOptions,
+def create_app(settings: ServeSettings, options: ServeOptions,
                store: Store | None = None) -> FastAPI:
     """The app; with ``options.kafka`` its lifespan runs the consumers of both topics."""
     svc = build_services(settings, options, store)
@@ -85,7 +86,7 @@ def threadsafe(publish: Callable[[str, list[Candle]], None]
     return call
 
 
-def serve_in_foreground(settings: CandlesSettings, options: ServeOptions,
+def serve_in_foreground(settings: ServeSettings, options: ServeOptions,
                         echo: Callable[[str], None] = print) -> None:
     """Serve until SIGINT/SIGTERM, after printing the page's URL (``candles serve``/demo).
 

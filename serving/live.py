@@ -18,11 +18,11 @@ from confluent_kafka import OFFSET_END, Consumer, Message, TopicPartition
 
 from candle_core.candle import Candle
 from candle_core.codec import decode_candle
-from candle_core.settings import CandlesSettings
 from kafka_ops.clients import consumer_config
 from serving.hub import FINAL, LIVE
 from serving.metrics import ServeMetrics
 from serving.ring import Ring
+from serving.settings import ServeSettings
 
 log = logging.getLogger(__name__)
 Publish = Callable[[str, list[Candle]], None]
@@ -30,7 +30,7 @@ LAG_EVERY_S = 2.0
 
 
 class LiveFeed:
-    def __init__(self, settings: CandlesSettings, ring: Ring, publish: Publish,
+    def __init__(self, settings: ServeSettings, ring: Ring, publish: Publish,
                  metrics: ServeMetrics, ring_hours: float) -> None:
         self.settings, self.ring, self.publish, self.metrics = settings, ring, publish, metrics
         self.ring_hours = ring_hours

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from candle_core.candle import Candle, rollup
-from storage.layout import date_of
+from candle_core.windows import window_start
+from storage.layout import BATCH_SOURCE, SPEED_SOURCE, date_of
 
-BATCH = "batch"
-SPEED = "speed"
+BATCH, SPEED = BATCH_SOURCE, SPEED_SOURCE  # a served bar's source: the layer it came from
 CRITICAL = "critical"
 
 
@@ -78,7 +78,7 @@ def in_progress(finals_1s: Iterable[Candle], live: Candle, interval_us: int) -> 
     before the live (partial) 1 s candle, rolled up exactly with it."""
     if interval_us == live.interval_us:
         return live
-    start = live.window_start_us - live.window_start_us % interval_us
+    start = window_start(live.window_start_us, interval_us)
     members = [c for c in finals_1s if c.symbol == live.symbol
                and start <= c.window_start_us < live.window_start_us]
     return rollup([*members, live], interval_us)[0]

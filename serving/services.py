@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from candle_core.candle import Candle
-from candle_core.settings import CandlesSettings
 from serving.hub import Hub
 from serving.live import LiveFeed
 from serving.merge import Bar, merge_series
 from serving.metrics import ServeMetrics
 from serving.ring import Ring
+from serving.settings import ServeSettings
 from serving.status import Status
 from serving.store_reader import ArchiveReader
 from storage.layout import US_PER_DAY, date_of
@@ -21,7 +21,7 @@ from storage.layout import US_PER_DAY, date_of
 
 @dataclass
 class ServeOptions:
-    """``candles serve`` flags (the serving layer's own; not in CandlesSettings)."""
+    """``candles serve`` flags (the serving layer's own; not in ServeSettings)."""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -42,7 +42,7 @@ class Services:
     feed: LiveFeed | None = field(default=None)
 
     @property
-    def settings(self) -> CandlesSettings:
+    def settings(self) -> ServeSettings:
         return self.reader.settings
 
     def feed_running(self) -> bool:
@@ -70,9 +70,10 @@ class Services:
         info = self.reader.drifted(candle.symbol, interval, day).get(candle.window_start_us)
         if info is None:
             return None
-        report = self.reader.report(day) or {}
-        threshold = Decimal(str(report.get("threshold", "0.005")))
-        return {**info, "breach": Decimal(str(info["drift"])) > threshold}
+        report = self.reader.report(day)
+        if report is None:  # drifted.parquet is written first: its report is on its way
+            return None
+        return {**info, "breach": Decimal(str(info["drift"])) > report.threshold_fraction}
 
     def symbols(self) -> list[str]:
         found = set(self.ring.symbols())

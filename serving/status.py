@@ -82,6 +82,5 @@ class Status:
         report = self.reader.report(dates[-1]) if dates else None
         if report is None:
             return None
-        return {"date": report["date"], "verdict": report["verdict"],
-                "breached": report["totals"]["breached"],
-                "unexplained": report["totals"]["unexplained"]}
+        return {"date": report.date, "verdict": report.verdict.value,
+                "breached": report.totals.breached, "unexplained": report.totals.unexplained}

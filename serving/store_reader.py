@@ -9,15 +9,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import polars as pl
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from candle_core.candle import Candle
 from candle_core.codec import candles_from_table
-from candle_core.settings import CandlesSettings
-from reconciliation.sources import BATCH_SOURCE, SPEED_SOURCE, read_candles
-from reconciliation.verdict import DRIFTED_NAME, read_report, report_dir
-from storage.layout import candles_dir
+from serving.settings import ServeSettings
+from storage.candle_files import read_candle_table
+from storage.layout import BATCH_SOURCE, SPEED_SOURCE, candles_dir
+from storage.reconcile_report import ReconcileReport, ReportFiles
 from storage.store import Store
 
 CAUSE_PREFIX = "cause_"
@@ -46,24 +46,26 @@ class TtlCache:
 class ArchiveReader:
     """Reads one archive store on behalf of the API (all methods are blocking I/O)."""
 
-    def __init__(self, store: Store, settings: CandlesSettings, ttl_s: float = 30.0) -> None:
+    def __init__(self, store: Store, settings: ServeSettings, ttl_s: float = 30.0) -> None:
         self.store, self.settings = store, settings
+        self.reports = ReportFiles.of(store, settings.reports_dir)
         self._cache = TtlCache(ttl_s)
 
-    def report(self, date: str) -> dict[str, Any] | None:
+    def report(self, date: str) -> ReconcileReport | None:
         """``date``'s reconciliation report, or ``None``."""
-        return self._cache.get(("report", date),
-                               lambda: read_report(self.store, self.settings, date))
+        report: ReconcileReport | None = self._cache.get(("report", date),
+                                                         lambda: self.reports.read(date))
+        return report
 
     def verdict(self, date: str) -> str | None:
         """The verdict of ``date``'s report (``None``: not reconciled)."""
         report = self.report(date)
-        return None if report is None else str(report["verdict"])
+        return None if report is None else report.verdict.value
 
     def report_dates(self) -> list[str]:
         """Every date with a report directory, ascending."""
-        base = f"{self.settings.reports_dir.strip('/')}/reconcile"
-        return self._cache.get(("report_dates",), lambda: _dates(self.store.list_dirs(base)))
+        dates: list[str] = self._cache.get(("report_dates",), self.reports.dates)
+        return dates
 
     def data_dates(self, interval: str) -> list[str]:
         """Dates with archived batch or speed candles of ``interval``, ascending."""
@@ -86,15 +88,15 @@ class ArchiveReader:
     def speed(self, symbol: str, interval: str, date: str) -> list[Candle]:
         """The archived speed candles (from the ``candles`` topic) of one symbol and day."""
         def compute() -> list[Candle]:
-            frame = read_candles(self.store, SPEED_SOURCE, interval, date)
-            frame = frame.filter(pl.col("symbol") == symbol).sort("window_start_us")
-            return candles_from_table(frame.to_arrow())
+            table = read_candle_table(self.store, SPEED_SOURCE, interval, date)
+            table = table.filter(pc.equal(table["symbol"], symbol))
+            return candles_from_table(table.sort_by("window_start_us"))
         return self._cache.get(("speed", symbol, interval, date), compute)
 
     def drifted(self, symbol: str, interval: str, date: str) -> dict[int, dict[str, Any]]:
         """The day's drifted candles of one series by ``window_start_us``: drift and causes."""
         def compute() -> dict[int, dict[str, Any]]:
-            raw = self.store.read_bytes(f"{report_dir(self.settings, date)}/{DRIFTED_NAME}")
+            raw = self.reports.read_drifted(date)
             if raw is None:
                 return {}
             rows = pq.read_table(io.BytesIO(raw)).to_pylist()

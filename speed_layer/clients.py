@@ -13,10 +13,10 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
-from candle_core.settings import CandlesSettings
 from kafka_ops.clients import consumer_config, producer_config
 from kafka_ops.fatal import FatalErrorWatch
 from speed_layer.changelog import PartitionState, restore
+from speed_layer.settings import SpeedSettings
 
 
 @dataclass
@@ -29,7 +29,7 @@ class SpeedClients:
     fatal: FatalErrorWatch = field(default_factory=lambda: FatalErrorWatch("speed layer"))
 
 
-def build_clients(settings: CandlesSettings) -> SpeedClients:
+def build_clients(settings: SpeedSettings) -> SpeedClients:
     """A consumer in the speed group, a transactional producer and the changelog reader."""
     fatal = FatalErrorWatch("speed layer")
     membership: dict[str, Any] = {

@@ -28,7 +28,6 @@ from candle_core.exceptions import CandlesError
 from candle_core.message_kind import TYPE_PREFIX, non_trade_kind
 from candle_core.parsing import TradeParser, native_dead_letters, native_limits
 from candle_core.reasons import Reason
-from candle_core.settings import CandlesSettings
 from candle_core.trade import Rejection
 from kafka_ops.fatal import CLOSE_TIMEOUT_S, close_bounded, is_fatal
 from kafka_ops.liveness import Heartbeat
@@ -38,6 +37,7 @@ from speed_layer.engine import Outcome, PartitionEngine
 from speed_layer.exceptions import SpeedLayerError
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.partition import PartitionRun
+from speed_layer.settings import SpeedSettings
 from speed_layer.summary import MetricsMirror, RunSummary
 from speed_layer.writer import TransactionWriter
 
@@ -66,7 +66,7 @@ class SpeedLayer:
 
     def __init__(
         self,
-        settings: CandlesSettings,
+        settings: SpeedSettings,
         clients: SpeedClients,
         metrics: SpeedMetrics,
         heartbeat: Heartbeat,

@@ -12,7 +12,6 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from candle_core.candle import Candle
 from candle_core.codec import encode_candle
 from candle_core.reasons import Reason
-from candle_core.settings import CandlesSettings
 from candle_core.side_outputs import LateTrade, dlq_headers, encode_late
 from candle_core.trade import Trade
 from speed_layer.changelog import (
@@ -25,6 +24,7 @@ from speed_layer.changelog import (
 )
 from speed_layer.engine import Outcome
 from speed_layer.exceptions import TransactionFailedError
+from speed_layer.settings import SpeedSettings
 
 if TYPE_CHECKING:
     from speed_layer._hotpath import DeadLetter
@@ -52,7 +52,7 @@ class TransactionWriter:
     """Produces candles, late trades, dead letters, live candles and changelog records,
     and commits them atomically with the consumer offsets."""
 
-    def __init__(self, producer: Producer, consumer: Consumer, settings: CandlesSettings,
+    def __init__(self, producer: Producer, consumer: Consumer, settings: SpeedSettings,
                  metrics: SpeedMetrics, live_interval_s: float | None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.producer, self.consumer, self.settings, self.metrics = (

@@ -27,7 +27,6 @@ from confluent_kafka import (
 )
 from confluent_kafka import Message as KafkaMessage
 
-from candle_core.settings import CandlesSettings
 from kafka_ops.clients import consumer_config
 from kafka_ops.fatal import CLOSE_TIMEOUT_S, FatalErrorWatch, close_bounded, is_fatal
 from kafka_ops.liveness import Heartbeat
@@ -37,6 +36,7 @@ from storage.manifest import ensure_layout
 from storage.metrics import ArchiveMetrics
 from storage.rows import Message
 from storage.run_state import ArchiveSummary, RunState, StopRules
+from storage.settings import ArchiveSettings
 from storage.store import Store
 from storage.writer import ChunkWriter
 
@@ -58,7 +58,7 @@ class ArchiveClients:
     fatal: FatalErrorWatch
 
 
-def build_clients(settings: CandlesSettings) -> ArchiveClients:
+def build_clients(settings: ArchiveSettings) -> ArchiveClients:
     """A consumer in the archive group (static membership), watched for fatal errors."""
     fatal = FatalErrorWatch("archiver")
     overrides: dict[str, Any] = {"enable.partition.eof": True, "error_cb": fatal,
@@ -70,7 +70,7 @@ def build_clients(settings: CandlesSettings) -> ArchiveClients:
 class Archiver:
     """One member of the archive consumer group. Build it, then call :meth:`run`."""
 
-    def __init__(self, settings: CandlesSettings, clients: ArchiveClients, store: Store,
+    def __init__(self, settings: ArchiveSettings, clients: ArchiveClients, store: Store,
                  metrics: ArchiveMetrics, sinks: dict[str, Callable[[], ChunkRows]],
                  heartbeat: Heartbeat, stop_rules: StopRules | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:

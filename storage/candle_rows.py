@@ -13,12 +13,11 @@ import pyarrow as pa
 from candle_core.candle import Candle
 from candle_core.codec import candles_to_table, decode_candle
 from candle_core.windows import interval_label
-from storage.layout import US_PER_HOUR, candles_dir, date_of, hour_of
+from storage.layout import SPEED_SOURCE, US_PER_HOUR, candles_dir, date_of, hour_of
 from storage.rows import FilePart, InvalidRow, Message, invalid_parts, lineage
 from storage.schemas import SPEED_CANDLE_SCHEMA
 from storage.tables import runs, with_group
 
-SPEED_SOURCE = "speed"
 BAD_CANDLE = "bad_candle"
 SORT_KEYS = ("interval_us", "_group", "symbol", "window_start_us", "kafka_offset")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from storage.layout import ChunkName, live_files, parse_name
+from storage.layout import SPEED_SOURCE, ChunkName, candles_source_dir, live_files, parse_name
 from storage.parquet_io import COMPACTED_KEY, decode, encode, is_sealed
 from storage.store import FileEntry, Store
 
@@ -45,8 +45,8 @@ def date_directories(store: Store, date: str) -> list[str]:
     """Every directory of ``date`` holding archive chunk files."""
     dirs = [f"trades/date={date}/{d}" for d in store.list_dirs(f"trades/date={date}")]
     dirs += [f"invalid/{t}/date={date}" for t in store.list_dirs("invalid")]
-    dirs += [f"candles/source=speed/{i}/date={date}"
-             for i in store.list_dirs("candles/source=speed")]
+    speed = candles_source_dir(SPEED_SOURCE)
+    dirs += [f"{speed}/{i}/date={date}" for i in store.list_dirs(speed)]
     return dirs
 
 

@@ -69,3 +69,12 @@ class ArchiveCommitError(StorageError, TransientError):
         super().__init__(f"could not commit {topic}[{partition}] at offset {offset}: "
                          f"{detail}. The chunk's files are written; a restart re-reads the "
                          "chunk, rewrites them with the same bytes and commits")
+
+
+class BadReportError(StorageError, TerminalError):
+    """A ``report.json`` that is not a reconciliation report this version can read."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where, self.problem = where, problem
+        super().__init__(f"{where}: not a reconciliation report this version can read "
+                         f"({problem}); run `candles reconcile` for that date again")

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 from storage.store import FileEntry, is_temp
 
+SPEED_SOURCE = "speed"  # candles/source=speed: the speed layer's, archived from `candles`
+BATCH_SOURCE = "batch"  # candles/source=batch: written by `candles batch` (the truth)
 US_PER_DAY = 86_400_000_000
 US_PER_HOUR = 3_600_000_000
 PARQUET = ".parquet"
@@ -95,8 +97,13 @@ def duplicates_dir(date: str) -> str:
     return f"duplicates/date={date}"
 
 
+def candles_source_dir(source: str) -> str:
+    """``source`` is :data:`SPEED_SOURCE` or :data:`BATCH_SOURCE`."""
+    return f"candles/source={source}"
+
+
 def candles_dir(source: str, interval: str, date: str) -> str:
-    return f"candles/source={source}/interval={interval}/date={date}"
+    return f"{candles_source_dir(source)}/interval={interval}/date={date}"
 
 
 def live_files(entries: Iterable[FileEntry]) -> list[FileEntry]:

@@ -12,8 +12,8 @@ from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
 
-from candle_core.settings import CandlesSettings
 from storage.exceptions import StoreUnavailableError
+from storage.settings import ArchiveSettings
 from storage.store import FileEntry
 
 
@@ -26,7 +26,7 @@ class S3Store:
     options: dict[str, str]
 
     @classmethod
-    def from_settings(cls, root: str, settings: CandlesSettings) -> S3Store:
+    def from_settings(cls, root: str, settings: ArchiveSettings) -> S3Store:
         secret = settings.s3_secret_access_key
         key, secret_value = settings.s3_access_key_id, secret.get_secret_value() if secret else None
         endpoint = urlparse(settings.s3_endpoint_url) if settings.s3_endpoint_url else None

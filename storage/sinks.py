@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from candle_core.parsing import TradeParser
-from candle_core.settings import CandlesSettings
 from storage.candle_rows import CandleRows
 from storage.chunks import ChunkRows
+from storage.settings import ArchiveSettings
 from storage.side_rows import DeadLetterRows, LateRows
 from storage.trade_rows import TradeRows
 
 
-def archive_sinks(settings: CandlesSettings, candles: bool = True
+def archive_sinks(settings: ArchiveSettings, candles: bool = True
                   ) -> dict[str, Callable[[], ChunkRows]]:
     """``trades`` (validated with the contract's parser) and, unless ``candles`` is False,
     the speed layer's outputs: ``candles`` for reconciliation, ``trades.late`` and

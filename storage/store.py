@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from candle_core.settings import CandlesSettings
-
 TEMP_SUFFIX = ".tmp"
 
 
@@ -59,18 +57,6 @@ class Store(Protocol):
 
     def polars_options(self) -> dict[str, str] | None:
         """``storage_options`` for Polars scans of this store (``None`` locally)."""
-
-
-def open_store(settings: CandlesSettings) -> Store:
-    """The store for ``settings.archive_root`` (``s3://...`` or a local path)."""
-    root = settings.archive_root
-    if root.startswith("s3://"):
-        from storage.s3 import S3Store
-
-        return S3Store.from_settings(root, settings)
-    from storage.local import LocalStore
-
-    return LocalStore(root)
 
 
 def is_temp(name: str) -> bool:

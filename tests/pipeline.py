@@ -17,9 +17,9 @@ from pathlib import Path
 from confluent_kafka import Message, Producer
 from confluent_kafka.admin import AdminClient
 
-from candle_core.settings import CandlesSettings, load_settings
 from kafka_ops.reading import read_topic
 from kafka_ops.topics import create_topics, pipeline_topics
+from lambda_candles.settings import CandlesSettings, load_settings
 
 Record = tuple[bytes, bytes | None, int]  # key, value, timestamp in ms
 

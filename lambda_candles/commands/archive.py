@@ -15,7 +15,7 @@ from storage.archiver import Archiver, build_clients
 from storage.metrics import ArchiveMetrics
 from storage.run_state import StopRules
 from storage.sinks import archive_sinks
-from storage.store import open_store
+from storage.stores import open_store
 
 
 @click.command("archive")

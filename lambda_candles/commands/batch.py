@@ -12,7 +12,7 @@ from batch_layer.job import run_batch
 from batch_layer.shards import ALL, parse_shard
 from lambda_candles import logs
 from lambda_candles.options import setting_option, settings_from
-from storage.store import open_store
+from storage.stores import open_store
 
 
 def split_symbols(value: str | None) -> list[str] | None:

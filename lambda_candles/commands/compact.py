@@ -11,7 +11,7 @@ from rich.console import Console
 from batch_layer.source import parse_date
 from lambda_candles.options import setting_option, settings_from
 from storage.compaction import compact_date
-from storage.store import open_store
+from storage.stores import open_store
 
 
 @click.command("compact")

@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from candle_core.settings import CandlesSettings, masked
 from lambda_candles.options import settings_from
+from lambda_candles.settings import (
+    COMPONENTS,
+    CandlesSettings,
+    component_fields,
+    env_name,
+    masked,
+)
+
+WIDE = 120
+"""Terminal columns from which the value gets a column of its own."""
 
 
 @click.command("config")
@@ -26,15 +36,39 @@ def config(as_json: bool, reference: bool) -> None:
     if as_json:
         click.echo(json.dumps(shown, indent=2))
         return
-    table = Table("setting", "value", "description", title="lambda-candles configuration")
-    for field, info in CandlesSettings.model_fields.items():
-        name = f"CANDLES_{field.upper()}"
-        table.add_row(name, "" if shown[name] is None else str(shown[name]), info.description)
-    Console().print(table)
+    console = Console()
+    console.print(settings_table(shown, console.width))
+
+
+def settings_table(shown: dict[str, object], width: int) -> Table:
+    """Name, value and description of every setting, component by component. The names,
+    which a reader copies, are never cut: the descriptions wrap, and below :data:`WIDE`
+    columns each value goes under its name instead of into a column of its own."""
+    fields = CandlesSettings.model_fields
+    wide = width >= WIDE
+    table = Table(title="lambda-candles configuration", box=box.SIMPLE_HEAD, pad_edge=False,
+                  expand=True)
+    table.add_column("setting" if wide else "setting = value", overflow="fold",
+                     min_width=max(len(env_name(name)) for name in fields))
+    if wide:
+        table.add_column("value", overflow="fold", ratio=1)
+    table.add_column("description", overflow="fold", ratio=2)
+    for component in COMPONENTS:
+        for field in component_fields(component):
+            name = env_name(field)
+            value = "" if shown[name] is None else str(shown[name])
+            description = fields[field].description
+            if wide:
+                table.add_row(name, value, description)
+            else:
+                table.add_row(f"{name}\n  = {value}" if value else name, description)
+        table.add_section()
+    return table
 
 
 def reference_markdown() -> str:
-    """Every setting with its default and description, as a Markdown table."""
+    """Every setting with its default and description, as Markdown: a table per component,
+    titled with the class that declares it."""
     lines = [
         "# Configuration reference",
         "",
@@ -44,15 +78,25 @@ def reference_markdown() -> str:
         "effective values (secrets masked); a bad value stops every command at start with",
         "the setting's name, the value and what is allowed.",
         "",
-        "| variable | default | meaning |",
-        "| --- | --- | --- |",
+        "Each component declares its settings in its own layer; `CandlesSettings`",
+        "(`lambda_candles/settings.py`) combines them into the one object a process reads at",
+        "start (see [architecture.md](architecture.md)).",
     ]
-    for field, info in CandlesSettings.model_fields.items():
-        default: object = "(host name)" if info.default_factory else info.default
-        if isinstance(default, tuple):
-            default = ",".join(default)
-        if field.endswith("cache_dir"):
-            default = "~/.cache/lambda-candles/kafka"
-        shown = "" if default is None else f"`{default}`"
-        lines.append(f"| `CANDLES_{field.upper()}` | {shown} | {info.description} |")
+    for component in COMPONENTS:
+        first_paragraph = (component.__doc__ or "").strip().split("\n\n")[0]
+        summary = " ".join(first_paragraph.split()).replace("``", "`")
+        lines += ["", f"## `{component.__module__}.{component.__name__}`", "", summary, "",
+                  "| variable | default | meaning |", "| --- | --- | --- |"]
+        lines += [_reference_row(field) for field in component_fields(component)]
     return "\n".join(lines) + "\n"
+
+
+def _reference_row(field: str) -> str:
+    info = CandlesSettings.model_fields[field]
+    default: object = "(host name)" if info.default_factory else info.default
+    if isinstance(default, tuple):
+        default = ",".join(default)
+    if field.endswith("cache_dir"):
+        default = "~/.cache/lambda-candles/kafka"
+    shown = "" if default is None else f"`{default}`"
+    return f"| `{env_name(field)}` | {shown} | {info.description} |"

@@ -16,9 +16,9 @@ from lambda_candles import logs
 from lambda_candles.demo import DemoReport, run_demo
 from lambda_candles.options import setting_option, settings_from
 from reconciliation.render import render
-from reconciliation.verdict import Verdict
 from serving.app import serve_in_foreground
 from serving.services import ServeOptions
+from storage.reconcile_report import Verdict
 
 
 @click.command("demo")

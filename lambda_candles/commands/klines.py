@@ -15,7 +15,7 @@ from lambda_candles import logs
 from lambda_candles.options import setting_option, settings_from
 from reconciliation.klines.check import check_klines
 from reconciliation.klines.render import FIRST_SHOWN, render_check
-from storage.store import open_store
+from storage.stores import open_store
 
 
 @click.group("klines")

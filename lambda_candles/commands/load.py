@@ -11,7 +11,7 @@ from rich.console import Console
 from batch_layer.source import parse_date
 from lambda_candles import logs
 from lambda_candles.options import date_option, setting_option, settings_from
-from storage.store import open_store
+from storage.stores import open_store
 from storage.warehouse.job import UNRECONCILED, load_date
 from storage.warehouse.loader import LoadResult
 

@@ -11,16 +11,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from batch_layer.job import BatchSummary
 from batch_layer.shards import Shard
+from batch_layer.summary import BatchSummary
 from candle_core.exceptions import CandlesError, TransientError
-from candle_core.settings import CandlesSettings
 from lambda_candles import logs
 from lambda_candles.nightly import NightlyRun, push_outcome, run_nightly
 from lambda_candles.nightly_shards import ShardWait, run_shard, wait_for_shards
 from lambda_candles.options import date_option, setting_option, settings_from
+from lambda_candles.settings import CandlesSettings
 from reconciliation.render import VERDICT_STYLE, VERDICT_TEXT
-from storage.store import Store, open_store
+from storage.store import Store
+from storage.stores import open_store
 
 log = logging.getLogger(__name__)
 VERDICT_EXIT = {"ok": 0, "breach": 1, "critical": 4}

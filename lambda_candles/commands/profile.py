@@ -12,7 +12,7 @@ from rich.table import Table
 from batch_layer.profile import ProfileOptions, profile_date
 from lambda_candles.commands.batch import split_symbols
 from lambda_candles.options import setting_option, settings_from
-from storage.store import open_store
+from storage.stores import open_store
 
 
 @click.command("profile")

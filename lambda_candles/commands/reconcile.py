@@ -12,8 +12,8 @@ from lambda_candles import logs
 from lambda_candles.options import date_option, setting_option, settings_from
 from reconciliation.publish import reconcile_and_publish
 from reconciliation.render import render
-from reconciliation.verdict import Verdict
-from storage.store import open_store
+from storage.reconcile_report import Verdict
+from storage.stores import open_store
 
 BREACH_EXIT = {Verdict.OK: 0, Verdict.BREACH: 1, Verdict.CRITICAL: 4}
 
@@ -35,7 +35,7 @@ def reconcile(date: str, intervals: tuple[str, ...], archive_root: str | None,
               as_json: bool, rows: int) -> None:
     """Compare the speed layer's candles of a date with the batch layer's, candle by candle.
 
-    Writes report.json and drifted.parquet under reports/reconcile/date=D/ in the archive,
+    Writes report.json and drifted.parquet under <CANDLES_REPORTS_DIR>/reconcile/date=D/,
     pushes the figures to the Pushgateway when one is configured, and prints a summary.
     """
     settings = settings_from(archive_root=archive_root, drift_threshold=drift_threshold,
@@ -48,7 +48,7 @@ def reconcile(date: str, intervals: tuple[str, ...], archive_root: str | None,
             store, settings, date, list(intervals) or None,
             progress=lambda m: status.update(f"reconcile {date}: {m}"))
     if as_json:
-        click.echo(json.dumps(published.report, indent=2))
+        click.echo(json.dumps(published.report.to_dict(), indent=2))
     else:
         render(Console(width=None if sys.stdout.isatty() else 140), published.report, rows)
         click.echo(f"report: {published.report_uri}")

@@ -16,13 +16,13 @@ import polars as pl
 
 from candle_core.candle import Candle
 from candle_core.codec import candles_from_table
-from candle_core.settings import CandlesSettings
 from candle_core.windows import interval_label
 from reconciliation.klines.compare import KlinesComparison, compare_klines
 from reconciliation.klines.exceptions import BatchCandlesMissingError, KlinesFileError
 from reconciliation.klines.kline_file import KlineFile, read_klines
-from reconciliation.sources import BATCH_SOURCE, read_candles
-from storage.layout import date_of
+from reconciliation.settings import ReconcileSettings
+from reconciliation.sources import read_candles
+from storage.layout import BATCH_SOURCE, date_of
 from storage.store import Store
 
 
@@ -58,7 +58,7 @@ def batch_candles(store: Store, symbol: str, interval: str, dates: list[str]
     return found
 
 
-def check_klines(store: Store, settings: CandlesSettings, path: Path, symbol: str | None,
+def check_klines(store: Store, settings: ReconcileSettings, path: Path, symbol: str | None,
                  interval: str | None, compare_count: bool = True) -> KlinesCheck:
     """Read ``path``, find our batch candles of its windows, compare (see ``compare``)."""
     file = read_klines(path, symbol, interval)

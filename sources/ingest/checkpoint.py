@@ -22,10 +22,10 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from candle_core.settings import CandlesSettings
 from candle_core.side_outputs import Headers, header
 from kafka_ops.clients import consumer_config
 from kafka_ops.exceptions import KafkaOpsError
+from kafka_ops.settings import KafkaSettings
 from sources.ingest.exceptions import CheckpointMismatchError
 
 HEADER_FEED = "candles.feed.id"
@@ -94,7 +94,7 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
     os.replace(temp, path)
 
 
-def produced_seqs(settings: CandlesSettings, topics: Iterable[str], offsets: Offsets,
+def produced_seqs(settings: KafkaSettings, topics: Iterable[str], offsets: Offsets,
                   feed_id: str, timeout_s: float = SCAN_TIMEOUT_S) -> set[int]:
     """Sequence numbers of this feed's records in ``topics`` at or after ``offsets``."""
     conf = consumer_config(settings, f"candles-ingest-scan-{uuid.uuid4().hex[:8]}", None,

@@ -22,7 +22,6 @@ import msgspec
 from prometheus_client import CollectorRegistry
 
 from candle_core.parsing import TradeParser
-from candle_core.settings import CandlesSettings
 from candle_core.trade import Rejection
 from kafka_ops.clients import producer_config
 from sources.exceptions import DeliveryError
@@ -39,6 +38,7 @@ from sources.ingest.fetch import Retrier, fetch, stream_envelopes
 from sources.ingest.metrics import IngestMetrics
 from sources.ingest.sink import IngestSink
 from sources.records import kafka_timestamp_ms
+from sources.settings import IngestSettings
 
 US_PER_MS = 1_000
 
@@ -76,7 +76,7 @@ class IngestSummary:
 class _Run:
     """One ingestion: the cursor, the sink and the bookkeeping shared by both modes."""
 
-    def __init__(self, settings: CandlesSettings, url: str, mode: Mode, feed_id: str,
+    def __init__(self, settings: IngestSettings, url: str, mode: Mode, feed_id: str,
                  checkpoint_path: Path | None, options: IngestOptions,
                  metrics: IngestMetrics, on_record: Callable[[], None]) -> None:
         self.url, self.mode, self.options, self.metrics = url, mode, options, metrics
@@ -132,7 +132,7 @@ class _Run:
             offsets))
 
 
-def ingest(settings: CandlesSettings, url: str, mode: Mode | str = Mode.STREAM,
+def ingest(settings: IngestSettings, url: str, mode: Mode | str = Mode.STREAM,
            checkpoint: Path | None = None, options: IngestOptions = IngestOptions(),
            registry: CollectorRegistry | None = None, stop: threading.Event | None = None,
            on_record: Callable[[], None] = lambda: None) -> IngestSummary:

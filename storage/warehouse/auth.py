@@ -16,14 +16,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from candle_core.settings import CandlesSettings
 from storage.warehouse.exceptions import WarehouseAuthError
+from storage.warehouse.settings import WarehouseSettings
 
 JWT = "SNOWFLAKE_JWT"
 DEFAULT_SCHEMA = "CORE"
 
 
-def connect_kwargs(settings: CandlesSettings, *, objects: bool = True) -> dict[str, Any]:
+def connect_kwargs(settings: WarehouseSettings, *, objects: bool = True) -> dict[str, Any]:
     """``snowflake.connector.connect`` arguments; ``objects=False`` omits role, warehouse
     and database (for the account DDL, which creates them)."""
     if not settings.snowflake_account:
@@ -45,7 +45,7 @@ def connect_kwargs(settings: CandlesSettings, *, objects: bool = True) -> dict[s
     return kwargs
 
 
-def credentials(settings: CandlesSettings) -> dict[str, Any]:
+def credentials(settings: WarehouseSettings) -> dict[str, Any]:
     """``{"password": ...}`` or ``{"authenticator": "SNOWFLAKE_JWT", "private_key": DER}``."""
     key_file, key_text = settings.snowflake_private_key_file, settings.snowflake_private_key
     password = settings.snowflake_password

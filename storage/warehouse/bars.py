@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from candle_core.codec import CANDLE_SCHEMA
+from storage.candle_files import conform
 from storage.exceptions import DatasetNotFoundError
-from storage.layout import candles_dir, live_files
+from storage.layout import BATCH_SOURCE, candles_dir, live_files
 from storage.parquet_io import decode
 from storage.store import Store
 
-BATCH_SOURCE = "batch"
 KEY = ("SYMBOL", "INTERVAL", "WINDOW_START_US")
 BAR_COLUMNS = (*KEY, "BAR_DATE", "INTERVAL_US", "WINDOW_END_US", "OPEN", "HIGH", "LOW",
                "CLOSE", "VOLUME", "NOTIONAL", "VWAP", "TRADE_COUNT", "FIRST_TS_US",
@@ -64,14 +64,9 @@ def read_batch_bars(store: Store, date: str, intervals: Sequence[str]) -> BatchB
         for entry in files:
             data = store.read_bytes(entry.path)
             if data is not None:
-                tables.append(_conform(decode(data)))
+                tables.append(conform(decode(data)))
     table = pa.concat_tables(tables) if tables else CANDLE_SCHEMA.empty_table()
     return BatchBars(date, tuple(intervals), table, time.perf_counter() - began)
-
-
-def _conform(table: pa.Table) -> pa.Table:
-    """The table's candle columns with exactly ``CANDLE_SCHEMA`` (no metadata)."""
-    return table.select(CANDLE_SCHEMA.names).cast(CANDLE_SCHEMA).replace_schema_metadata(None)
 
 
 def stage_rows(bars: BatchBars, run_id: str, staged_us: int, verdict: str,

@@ -12,8 +12,8 @@ import re
 from importlib import resources
 from string import Template
 
-from candle_core.settings import CandlesSettings
 from storage.warehouse.exceptions import BadIdentifierError
+from storage.warehouse.settings import WarehouseSettings
 
 DIALECTS = ("duckdb", "snowflake")
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -39,7 +39,7 @@ def schema_statements(dialect: str) -> list[str]:
     return split_statements(sql_text(dialect, "schema"))
 
 
-def account_statements(settings: CandlesSettings) -> list[str]:
+def account_statements(settings: WarehouseSettings) -> list[str]:
     """Snowflake's role, warehouse, database and grants, named from ``settings``."""
     names = {
         "ROLE": identifier("CANDLES_SNOWFLAKE_ROLE", settings.snowflake_role),

@@ -46,15 +46,6 @@ class BadDateError(WarehouseError, TerminalError):
         super().__init__(f"--date {value!r}: expected a UTC date as YYYY-MM-DD")
 
 
-class BadReportError(WarehouseError, TerminalError):
-    """A reconciliation report without a verdict the loader knows."""
-
-    def __init__(self, date: str, where: str, verdict: object) -> None:
-        self.date, self.where, self.verdict = date, where, verdict
-        super().__init__(f"{where}: verdict {verdict!r} is not ok, breach or critical; run "
-                         f"`candles reconcile --date {date}` again")
-
-
 class WarehouseAuthError(WarehouseError, TerminalError):
     """Snowflake credentials are missing, ambiguous or unreadable."""
 

@@ -13,22 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from candle_core.settings import CandlesSettings
 from candle_core.windows import canonical_labels
-from reconciliation.verdict import REPORT_NAME, Verdict, read_report, report_dir
+from storage.reconcile_report import ReconcileReport, ReportFiles, Verdict
 from storage.store import Store
 from storage.warehouse.bars import read_batch_bars
 from storage.warehouse.duckdb_target import DuckDBTarget
 from storage.warehouse.exceptions import (
     BadDateError,
-    BadReportError,
     IntervalsNotReconciledError,
     ReconciliationMissingError,
 )
 from storage.warehouse.loader import LoadResult, LoadVerdict, load_bars
 from storage.warehouse.metrics import LoadMetrics
+from storage.warehouse.settings import WarehouseSettings
 from storage.warehouse.targets import open_target
 
 log = logging.getLogger(__name__)
@@ -36,17 +34,18 @@ UNRECONCILED = "unreconciled"
 Progress = Callable[[str], None]
 
 
-def load_date(store: Store, settings: CandlesSettings, date: str, force: bool = False,
+def load_date(store: Store, settings: WarehouseSettings, date: str, force: bool = False,
               intervals: Sequence[str] = (), progress: Progress | None = None) -> LoadResult:
     """Load ``date``'s batch bars of ``intervals`` (default: the configured ones)."""
     say = progress or (lambda _message: None)
     day = _day(date)
-    where = store.uri(f"{report_dir(settings, day)}/{REPORT_NAME}")
+    reports = ReportFiles.of(store, settings.reports_dir)
+    where = reports.uri(day)
     labels = intervals_of(intervals, settings)
-    report = read_report(store, settings, day)
+    report = reports.read(day)
     verdict = verdict_of(report, day, where, force)
     if report is not None and not force:
-        unreconciled = [label for label in labels if label not in report.get("intervals", [])]
+        unreconciled = [label for label in labels if label not in report.intervals]
         if unreconciled:
             raise IntervalsNotReconciledError(day, where, unreconciled)
     bars = read_batch_bars(store, day, labels)
@@ -66,21 +65,17 @@ def load_date(store: Store, settings: CandlesSettings, date: str, force: bool = 
     return result
 
 
-def verdict_of(report: dict[str, Any] | None, date: str, where: str, force: bool
+def verdict_of(report: ReconcileReport | None, date: str, where: str, force: bool
                ) -> LoadVerdict:
     """The verdict to record: the report's, or ``unreconciled`` when forced without one."""
     if report is None:
         if not force:
             raise ReconciliationMissingError(date, where)
         return LoadVerdict(UNRECONCILED, None, forced=True)
-    try:
-        verdict = Verdict(report["verdict"])
-    except (KeyError, ValueError):
-        raise BadReportError(date, where, report.get("verdict")) from None
-    return LoadVerdict(verdict.value, report.get("run_id"))
+    return LoadVerdict(report.verdict.value, report.run_id)
 
 
-def intervals_of(given: Sequence[str], settings: CandlesSettings) -> list[str]:
+def intervals_of(given: Sequence[str], settings: WarehouseSettings) -> list[str]:
     """Canonical labels of ``given`` (repeated or comma-separated; default: configured)."""
     return canonical_labels(given, settings.intervals_us)
 

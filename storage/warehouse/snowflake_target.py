@@ -21,7 +21,6 @@ import pyarrow as pa
 import snowflake.connector
 from snowflake.connector import errors
 
-from candle_core.settings import CandlesSettings
 from storage.warehouse.auth import connect_kwargs
 from storage.warehouse.ddl import schema_statements
 from storage.warehouse.exceptions import (
@@ -30,6 +29,7 @@ from storage.warehouse.exceptions import (
     WarehouseQueryError,
     WarehouseUnavailableError,
 )
+from storage.warehouse.settings import WarehouseSettings
 
 CHUNK_ROWS = 20_000
 AUTH_ERRNOS = {390100, 390144, 390101, 390102, 394304}  # bad password or JWT, locked user
@@ -40,7 +40,7 @@ class SnowflakeTarget:
 
     kind = "snowflake"
 
-    def __init__(self, settings: CandlesSettings, objects: bool = True) -> None:
+    def __init__(self, settings: WarehouseSettings, objects: bool = True) -> None:
         if not logging.getLogger().isEnabledFor(logging.DEBUG):
             # the connector logs every request at INFO; keep it for CANDLES_LOG_LEVEL=DEBUG
             logging.getLogger("snowflake.connector").setLevel(logging.WARNING)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from candle_core.settings import CandlesSettings
 from storage.warehouse.duckdb_target import DuckDBTarget
+from storage.warehouse.settings import WarehouseSettings
 
 if TYPE_CHECKING:
     from storage.warehouse.snowflake_target import SnowflakeTarget
@@ -16,14 +16,14 @@ AUDIT_COLUMNS = ("RUN_ID", "STATUS", "RANGE_START", "RANGE_END", "INTERVALS", "S
                  "STAGE_SECONDS", "MERGE_SECONDS", "TOTAL_SECONDS", "ERROR")
 
 
-def warehouse_kind(settings: CandlesSettings) -> str:
+def warehouse_kind(settings: WarehouseSettings) -> str:
     """``"snowflake"`` or ``"duckdb"``: ``auto`` means Snowflake iff an account is set."""
     if settings.warehouse == "auto":
         return "snowflake" if settings.snowflake_account else "duckdb"
     return settings.warehouse
 
 
-def open_target(settings: CandlesSettings, create: bool = False
+def open_target(settings: WarehouseSettings, create: bool = False
                 ) -> DuckDBTarget | SnowflakeTarget:
     """A connection to the configured warehouse (``create``: a new DuckDB file is fine;
     Snowflake objects are never created here, see ``candles warehouse init``)."""

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import orjson
 
-from batch_layer.job import BatchSummary, run_batch
+from batch_layer.job import run_batch
+from batch_layer.summary import BatchSummary
 from candle_core.candle import Candle
-from candle_core.settings import CandlesSettings, load_settings
 from candle_core.trade import Trade
+from lambda_candles.settings import CandlesSettings, load_settings
 from storage.local import LocalStore
 from tests.storage.archive_helpers import batch_candles
 from tests.storage.offline import archive_offline

@@ -15,8 +15,8 @@ from batch_layer.symbol import symbol_files
 from candle_core.candle import Candle
 from candle_core.dedup import dedup
 from candle_core.reference import candles_from_trades
-from candle_core.settings import CandlesSettings, load_settings
 from candle_core.trade import Trade
+from lambda_candles.settings import CandlesSettings, load_settings
 from storage.local import LocalStore
 from tests.batch_layer.archived import archive_trades, batch_every_date
 from tests.storage.archive_helpers import batch_candles

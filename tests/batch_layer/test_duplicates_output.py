@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from candle_core.dedup import dedup
-from candle_core.settings import load_settings
+from lambda_candles.settings import load_settings
 from reconciliation.sources import read_duplicates
 from storage.layout import date_of
 from storage.local import LocalStore

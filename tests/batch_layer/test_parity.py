@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from batch_layer.job import run_batch
 from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT
 from candle_core.reference import candles_from_trades
-from candle_core.settings import load_settings
 from candle_core.trade import Trade
+from lambda_candles.settings import load_settings
 from storage.local import LocalStore
 from tests.batch_layer.archived import batched
 from tests.storage.archive_helpers import batch_candles as written_candles

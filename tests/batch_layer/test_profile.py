@@ -8,8 +8,8 @@ import orjson
 
 from batch_layer.profile import ProfileOptions, profile_date
 from candle_core.fixed_point import PRICE_SCALE
-from candle_core.settings import load_settings
 from candle_core.trade import Trade
+from lambda_candles.settings import load_settings
 from storage.local import LocalStore
 from tests.storage.offline import archive_offline
 

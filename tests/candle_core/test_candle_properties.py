@@ -120,7 +120,7 @@ def check_against_decimal(trades: list[Trade]) -> None:
 
 
 def test_extreme_candle_fits_the_declared_bounds() -> None:
-    """170,000 trades each at both the price and the size bound fit 128 bits (DESIGN 1)."""
+    """170,000 trades each at both the price and the size bound fit 128 bits (docs/contract.md)."""
     count = 170_000
     builder = CandleBuilder("BRKA", 3_600_000_000, 0)
     for trade_id in range(count):

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from candle_core.settings import CandlesSettings, env_name, load_settings
 from k8s.tools import OVERLAYS, REPO, SECRET_TEMPLATE
 from k8s.tools.render import Manifest, load_documents
+from lambda_candles.settings import CandlesSettings, env_name, load_settings
 from speed_layer.metrics import SpeedMetrics
 from tests.k8s.manifests import named, of_kind, settings_env
 

@@ -40,3 +40,40 @@ def test_configuration_reference_is_up_to_date() -> None:
     docs = Path(__file__).parents[2] / "docs" / "configuration.md"
     assert docs.read_text() == reference_markdown(), (
         "run: candles config --reference > docs/configuration.md")
+
+
+def setting_names() -> list[str]:
+    """Every variable, in the order `candles config` lists them (component by component)."""
+    from lambda_candles.settings import env_name, setting_names
+
+    return [env_name(field) for field in setting_names()]
+
+
+def test_config_at_80_columns_shows_every_name_whole_and_values_under_them(
+        tmp_path: Path) -> None:
+    result = run_candles("config", env={"COLUMNS": "80", "CANDLES_TOPIC_LATE": "late.topic"},
+                         cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    starts = [line.split()[0] for line in lines if line.startswith(" CANDLES_")]
+    assert starts == setting_names()  # every name, whole, in order: none cut with "…"
+    late = next(i for i, line in enumerate(lines) if line.startswith(" CANDLES_TOPIC_LATE "))
+    assert lines[late + 1].split()[:2] == ["=", "late.topic"]
+    assert "KAFKA_BOOTSTRAP_SERVERS." in result.stdout  # descriptions wrap, never cut
+
+
+def test_config_on_a_wide_terminal_gives_the_value_a_column(tmp_path: Path) -> None:
+    result = run_candles("config", env={"COLUMNS": "160"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines()
+               if line.startswith(" CANDLES_TOPIC_LATE "))
+    assert row.split()[:3] == ["CANDLES_TOPIC_LATE", "trades.late", "Trades"]
+
+
+def test_config_json_names_every_setting_for_scripts(tmp_path: Path) -> None:
+    result = run_candles("config", "--json", env={"COLUMNS": "80"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert list(shown) == setting_names()
+    assert shown["CANDLES_TOPIC_LATE"] == "trades.late"

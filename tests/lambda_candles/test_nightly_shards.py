@@ -14,9 +14,9 @@ import pytest
 
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
-from candle_core.settings import load_settings
 from candle_core.trade import Trade
 from candle_core.windows import interval_label
+from lambda_candles.settings import load_settings
 from sources.records import kafka_timestamp_ms
 from sources.simulator import SimulationConfig, simulate_records
 from storage.candle_rows import candle_table

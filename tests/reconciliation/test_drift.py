@@ -1,4 +1,4 @@
-"""Drift per DESIGN.md section 2: exact fractions, missing sides, per-group figures."""
+"""Drift as docs/reconciliation.md defines it: exact fractions, missing sides, per-group figures."""
 
 from __future__ import annotations
 

@@ -18,16 +18,16 @@ from candle_core.codec import candles_to_table
 from candle_core.fixed_point import to_fixed
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
-from candle_core.settings import load_settings
 from candle_core.trade import Trade
 from lambda_candles.commands.klines import klines
+from lambda_candles.settings import load_settings
 from reconciliation.klines.check import check_klines
 from reconciliation.klines.compare import FieldDifference, compare_klines
 from reconciliation.klines.exceptions import BatchCandlesMissingError, KlinesFileError
 from reconciliation.klines.kline_file import read_klines
 from reconciliation.klines.render import render_check
 from sources.formats import open_records
-from storage.store import open_store
+from storage.stores import open_store
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 AGG_ZIP = FIXTURES / "BTCUSDT-aggTrades-2024-08-09.zip"

@@ -21,12 +21,13 @@ from candle_core.codec import candles_from_table
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
-from reconciliation.sources import BATCH_SOURCE, read_candles
+from reconciliation.sources import read_candles
 from sources.formats import open_records
 from sources.formats.csv_columns import parse_columns
 from sources.formats.csv_times import TsUnit
 from sources.formats.read_options import ReadOptions
-from storage.store import open_store
+from storage.layout import BATCH_SOURCE
+from storage.stores import open_store
 from tests.pipeline import Pipeline
 from tests.reconciliation.runs import make_pipeline
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,12 +18,14 @@ import pyarrow.parquet as pq
 from candle_core.candle import Candle
 from candle_core.codec import candles_to_table
 from candle_core.reference import candles_from_trades
-from candle_core.settings import CandlesSettings, load_settings
 from candle_core.trade import Trade
+from lambda_candles.settings import CandlesSettings, load_settings
 from reconciliation.report import DRIFTED_SCHEMA
 from storage.layout import candles_dir
 from storage.local import LocalStore
+from storage.reconcile_report import ReportFiles
 from storage.schemas import SPEED_CANDLE_SCHEMA
+from tests.report_data import sample_report
 
 DAY1, DAY2 = "2026-01-01", "2026-01-02"
 DAY1_US = 1_767_225_600_000_000
@@ -83,12 +84,9 @@ def build_archive(root: Path) -> tuple[LocalStore, CandlesSettings]:
                               f"candles+0+{0:019d}-{99:019d}.h00.parquet",
                               parquet(speed_table(speed)))
     drifted = next(c for c in day1 if c.key == (SYMBOL, 1_000_000, DRIFTED_WINDOW_US))
-    report_dir = f"reports/reconcile/date={DAY1}"
-    store.write_bytes(f"{report_dir}/drifted.parquet", parquet(
+    report = sample_report(DAY1, "breach", run_id="x", intervals=list(INTERVALS), breached=1)
+    ReportFiles.of(store, settings.reports_dir).write(report, parquet(
         pa.Table.from_pylist([drifted_row(drifted)], schema=DRIFTED_SCHEMA)))
-    report = {"date": DAY1, "verdict": "breach", "threshold": "0.005", "run_id": "x",
-              "totals": {"breached": 1, "unexplained": 0}, "worst": [], "candles": {}}
-    store.write_bytes(f"{report_dir}/report.json", json.dumps(report).encode())
     return store, settings
 
 

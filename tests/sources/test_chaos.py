@@ -2,7 +2,7 @@
 
 The validator here is the contract's own: ``TradeParser`` (with each message's Kafka
 timestamp), ``candle_core.dedup`` for duplicates and conflicts, and a watermark for
-lateness (max event time seen - allowed lateness, as in DESIGN.md section 1).
+lateness (max event time seen - allowed lateness, as docs/speed-layer.md defines it).
 """
 
 from __future__ import annotations

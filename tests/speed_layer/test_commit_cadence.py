@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from candle_core.settings import load_settings
+from lambda_candles.settings import load_settings
 from speed_layer.writer import TransactionWriter
 
 

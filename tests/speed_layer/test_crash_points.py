@@ -28,10 +28,10 @@ from candle_core.candle import Candle
 from candle_core.codec import decode_candle
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
-from candle_core.settings import CandlesSettings, load_settings
 from candle_core.side_outputs import HEADER_REASON, decode_late
 from candle_core.trade import Trade
 from kafka_ops.liveness import Heartbeat
+from lambda_candles.settings import CandlesSettings, load_settings
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.partition import PartitionRun
 from speed_layer.processor import SpeedLayer, StopRules

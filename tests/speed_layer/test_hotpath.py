@@ -26,9 +26,9 @@ from prometheus_client import CollectorRegistry
 from candle_core.candle import Candle, CandleBuilder
 from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT, format_fixed
 from candle_core.parsing import MAX_TS_US, TradeParser, native_dead_letters, native_limits
-from candle_core.settings import load_settings
 from candle_core.trade import Trade
 from kafka_ops.liveness import Heartbeat
+from lambda_candles.settings import load_settings
 from sources.records import encode_wire, trade_record
 from speed_layer._hotpath import SLOW, Cursor, Scanner, WindowTable
 from speed_layer.changelog import PartitionState

@@ -11,10 +11,10 @@ import orjson
 from prometheus_client import CollectorRegistry
 
 from candle_core.parsing import TradeParser
-from candle_core.settings import load_settings
 from candle_core.side_outputs import HEADER_DETAIL, HEADER_OFFSET, HEADER_REASON
 from candle_core.trade import Rejection, Trade
 from kafka_ops.liveness import Heartbeat
+from lambda_candles.settings import load_settings
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.processor import SpeedLayer, StopRules
 from tests.speed_layer.memory_kafka import FakeClock, MemoryKafka, Record, memory_clients

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from candle_core.settings import CandlesSettings, env_name, masked
+from lambda_candles.settings import CandlesSettings, env_name, masked
 from tests.storage.warehouse_data import settings_for
 
 _DATABASES = itertools.count(1)

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from candle_core.settings import CandlesSettings, load_settings
+from lambda_candles.settings import CandlesSettings, load_settings
 
 KEY_ID, SECRET = "testing-key", "testing-secret"
 

@@ -11,8 +11,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from candle_core.reference import candles_from_trades
-from candle_core.settings import load_settings
 from kafka_ops.liveness import Heartbeat
+from lambda_candles.settings import load_settings
 from storage.archiver import Archiver, build_clients
 from storage.local import LocalStore
 from storage.metrics import ArchiveMetrics

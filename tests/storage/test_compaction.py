@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from batch_layer.job import run_batch
-from candle_core.settings import load_settings
+from lambda_candles.settings import load_settings
 from storage.compaction import compact_date
 from storage.layout import live_files, parse_name
 from storage.local import LocalStore

@@ -13,7 +13,8 @@ from candle_core.reference import candles_from_trades
 from storage.compaction import compact_date
 from storage.layout import live_files
 from storage.parquet_io import decode
-from storage.store import Store, open_store
+from storage.store import Store
+from storage.stores import open_store
 from tests.pipeline import Pipeline
 from tests.storage.archive_helpers import ChaosStream, chaos_stream
 from tests.storage.offline import archive_offline

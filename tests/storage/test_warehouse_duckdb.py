@@ -15,21 +15,23 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from candle_core.exceptions import ContractError
-from candle_core.settings import CandlesSettings
-from storage.exceptions import DatasetNotFoundError
-from storage.store import open_store
+from lambda_candles.settings import CandlesSettings
+from storage.exceptions import BadReportError, DatasetNotFoundError
+from storage.reconcile_report import ReportFiles
+from storage.stores import open_store
 from storage.warehouse.bars import read_batch_bars
 from storage.warehouse.duckdb_target import DuckDBTarget
 from storage.warehouse.exceptions import (
-    BadReportError,
     ReconciliationMissingError,
     WarehouseUnavailableError,
 )
-from storage.warehouse.job import intervals_of, verdict_of
+from storage.warehouse.job import intervals_of, load_date, verdict_of
 from storage.warehouse.loader import LoadVerdict, load_bars
 from storage.warehouse.metrics import LoadMetrics
+from tests.report_data import sample_report
 from tests.storage.warehouse_data import (
     DATE,
+    INTERVALS,
     batch_candles,
     build_archive,
     pushed_samples,
@@ -128,7 +130,7 @@ def test_an_unreconciled_date_is_refused_unless_forced(settings: CandlesSettings
         "unreconciled", True, bars.table.num_rows)
     # Reconciled later: the next load records the verdict on every row, then nothing moves.
     write_report(settings, "ok", run_id="rec-late")
-    report = {"verdict": "ok", "run_id": "rec-late"}
+    report = sample_report(DATE, "ok", run_id="rec-late")
     relabelled = load_bars(target, bars, verdict_of(report, DATE, "report.json", force=False))
     assert (relabelled.inserted, relabelled.updated) == (0, bars.table.num_rows)
     assert {row[-3:-1] for row in table_rows(target)} == {("ok", "rec-late")}
@@ -255,8 +257,13 @@ def test_bad_interval_and_bad_verdict_are_clear(settings: CandlesSettings) -> No
         intervals_of(("5 minutes",), settings)
     with pytest.raises(ReconciliationMissingError, match="--force"):
         verdict_of(None, DATE, "r.json", force=False)
-    with pytest.raises(BadReportError, match="verdict 'maybe' is not ok, breach or critical"):
-        verdict_of({"verdict": "maybe"}, DATE, "r.json", force=False)
+    store = open_store(settings)
+    report = sample_report(DATE, "ok", intervals=INTERVALS.split(",")).to_dict()
+    reports = ReportFiles.of(store, settings.reports_dir)
+    store.write_bytes(f"{reports.directory(DATE)}/report.json",
+                      json.dumps({**report, "verdict": "maybe"}).encode())
+    with pytest.raises(BadReportError, match=r"Invalid enum value 'maybe' - at `\$.verdict`"):
+        load_date(store, settings, DATE)
 
 
 def test_metrics_names_and_values() -> None:

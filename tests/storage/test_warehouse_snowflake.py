@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from candle_core.settings import CandlesSettings
-from storage.store import open_store
+from lambda_candles.settings import CandlesSettings
+from storage.stores import open_store
 from storage.warehouse.auth import connect_kwargs
 from storage.warehouse.bars import BatchBars, read_batch_bars
 from storage.warehouse.ddl import account_statements, schema_statements

@@ -7,7 +7,6 @@ batch bars the loader reads) -> a ``report.json`` as ``candles reconcile`` write
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import socket
@@ -25,14 +24,15 @@ import pytest
 from batch_layer.job import run_batch
 from candle_core.candle import Candle
 from candle_core.codec import CANDLE_SCHEMA, candles_from_table
-from candle_core.settings import CandlesSettings, load_settings
-from reconciliation.verdict import REPORT_NAME, report_dir
+from lambda_candles.settings import CandlesSettings, load_settings
 from sources.records import kafka_timestamp_ms
 from sources.simulator import SimulationConfig, simulate_records
 from storage.local import LocalStore
-from storage.store import open_store
+from storage.reconcile_report import ReportFiles
+from storage.stores import open_store
 from storage.warehouse.bars import KEY, read_batch_bars
 from storage.warehouse.loader import Target
+from tests.report_data import sample_report
 from tests.storage.offline import archive_offline
 
 DATE = "2026-01-01"
@@ -66,12 +66,9 @@ def build_archive(root: Path, trades: int = 1_200, rate_per_s: float = 2.0,
 
 def write_report(settings: CandlesSettings, verdict: str, run_id: str = "rec-0001",
                  date: str = DATE) -> str:
-    """A reconciliation report of ``date`` with ``verdict``; its store path."""
-    report = {"date": date, "run_id": run_id, "verdict": verdict, "threshold": "0.005",
-              "intervals": INTERVALS.split(","), "totals": {"compared": 0, "breached": 0}}
-    path = f"{report_dir(settings, date)}/{REPORT_NAME}"
-    open_store(settings).write_bytes(path, json.dumps(report).encode())
-    return path
+    """A reconciliation report of ``date`` with ``verdict``; its URI."""
+    report = sample_report(date, verdict, run_id, INTERVALS.split(","))
+    return ReportFiles.of(open_store(settings), settings.reports_dir).write(report, b"")
 
 
 def run_candles(*args: str, env: dict[str, str] | None = None

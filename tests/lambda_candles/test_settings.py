@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from candle_core.exceptions import ConfigError
-from candle_core.settings import load_settings, masked
+from lambda_candles.settings import (
+    COMPONENTS,
+    CandlesSettings,
+    component_fields,
+    load_settings,
+    masked,
+    setting_names,
+)
+from speed_layer.settings import SpeedSettings
+from storage.warehouse.settings import WarehouseSettings
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +88,19 @@ def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("CANDLES_METRICS_PORT", "")
     settings = load_settings()
     assert settings.s3_access_key_id is None and settings.metrics_port == 9108
+
+
+def test_each_component_declares_its_own_and_the_application_combines_them() -> None:
+    names = setting_names()
+    assert len(names) == len(set(names))  # each setting declared by exactly one component
+    assert set(names) == set(CandlesSettings.model_fields)
+    assert all(issubclass(CandlesSettings, component) for component in COMPONENTS)
+    assert "snowflake_account" in component_fields(WarehouseSettings)
+
+
+def test_a_component_reads_only_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CANDLES_SPEED_BATCH_SIZE", "77")
+    monkeypatch.setenv("CANDLES_SNOWFLAKE_PORT", "not a port")  # not the speed layer's
+    speed = SpeedSettings()
+    assert (speed.speed_batch_size, speed.topic_trades) == (77, "trades")
+    assert not hasattr(speed, "snowflake_port") and not hasattr(speed, "archive_root")
