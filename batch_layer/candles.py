@@ -25,7 +25,7 @@ import itertools
 import numpy as np
 import polars as pl
 
-from candle_core.windows import BASE_INTERVAL_US
+from candle_core.windows import BASE_INTERVAL_US, window_end, window_start
 
 I128 = pl.Int128
 FIRST_KEY = pl.struct("first_ts_us", "first_trade_id")
@@ -75,9 +75,9 @@ def window_cuts(ts_us: np.ndarray, rows: int) -> list[int]:
     cuts = [0]
     while len(ts_us) - cuts[-1] > rows:
         at = int(ts_us[cuts[-1] + rows])
-        cut = int(np.searchsorted(ts_us, at - at % BASE_INTERVAL_US, side="left"))
+        cut = int(np.searchsorted(ts_us, window_start(at, BASE_INTERVAL_US), side="left"))
         if cut <= cuts[-1]:  # one window holds more than ``rows`` trades
-            cut = int(np.searchsorted(ts_us, at - at % BASE_INTERVAL_US + BASE_INTERVAL_US))
+            cut = int(np.searchsorted(ts_us, window_end(at, BASE_INTERVAL_US)))
         cuts.append(cut)
     if cuts[-1] < len(ts_us) or len(cuts) == 1:
         cuts.append(len(ts_us))

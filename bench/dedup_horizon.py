@@ -30,8 +30,8 @@ MIB = 1024 * 1024
 
 def feed(symbols: int, rate: float, horizon_us: int, seconds: int) -> dict[str, float]:
     """Fill one engine; return its sizes and this process's peak RSS."""
-    from candle_core.settings import load_settings
     from candle_core.trade import Trade
+    from lambda_candles.settings import load_settings
     from speed_layer.engine import Closed, PartitionEngine
 
     settings = load_settings()
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--horizon-ms", type=int, default=None,
                         help="dedup horizon (default: the setting's, lateness + 10 min)")
     args = parser.parse_args()
-    from candle_core.settings import load_settings
+    from lambda_candles.settings import load_settings
 
     settings = load_settings()
     horizon_us = settings.dedup_horizon_us if args.horizon_ms is None else args.horizon_ms * 1000

@@ -26,8 +26,8 @@ def child_consume(argv: list[str]) -> None:
     ns = child_parser("bootstrap", "topic", "group", "expect").parse_args(argv)
     from confluent_kafka import Consumer
 
-    from candle_core.settings import load_settings
     from kafka_ops.clients import consumer_config
+    from lambda_candles.settings import load_settings
 
     settings = load_settings(kafka_bootstrap_servers=ns.bootstrap)
     consumer = Consumer(consumer_config(settings, ns.group, ns.bootstrap))
@@ -60,9 +60,9 @@ def child_consume_produce(argv: list[str]) -> None:
     ns = child_parser("bootstrap", "topic", "group", "expect", "share", "dlq").parse_args(argv)
     from confluent_kafka import Consumer, Producer, TopicPartition
 
-    from candle_core.settings import load_settings
     from candle_core.side_outputs import DLQ_HEADER_NAMES
     from kafka_ops.clients import consumer_config, producer_config
+    from lambda_candles.settings import load_settings
 
     settings = load_settings(kafka_bootstrap_servers=ns.bootstrap)
     consumer = Consumer(consumer_config(settings, ns.group, ns.bootstrap))

@@ -30,7 +30,7 @@ class Bench:
 
     def settings(self, prefix: str, trades_topic: str | None = None) -> Any:
         """Settings for one isolated set of output topics (and its own group/instance)."""
-        from candle_core.settings import load_settings
+        from lambda_candles.settings import load_settings
 
         return load_settings(
             kafka_bootstrap_servers=self.bootstrap, topic_trades=trades_topic or self.trades_topic,
@@ -49,7 +49,7 @@ class Bench:
         create_topics(self.admin, specs, 1)
 
     def child_env(self, settings: Any) -> dict[str, str]:
-        from candle_core.settings import env_name
+        from lambda_candles.settings import env_name
 
         names = ("kafka_bootstrap_servers", "topic_trades", "topic_dlq", "topic_late",
                  "topic_candles", "topic_live", "topic_speed_state", "trades_partitions",

@@ -22,8 +22,8 @@ def child_latency_reader(argv: list[str]) -> None:
     import msgspec
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    from candle_core.settings import load_settings
     from kafka_ops.clients import consumer_config
+    from lambda_candles.settings import load_settings
 
     settings = load_settings(kafka_bootstrap_servers=ns.bootstrap)
     consumer = Consumer(consumer_config(settings, ns.group, ns.bootstrap,

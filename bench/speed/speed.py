@@ -38,8 +38,9 @@ def child_speed(argv: list[str]) -> None:
     try:
         candles_main()
     finally:
-        Path(timings).write_text(json.dumps({**timer.result(),
-                                             "close_seconds": close_seconds()}))
+        parts = close_seconds()
+        Path(timings).write_text(json.dumps({**timer.result(), "close_parts": parts,
+                                             "close_seconds": sum(parts.values())}))
 
 
 # What a closed candle costs, wherever it is paid: closing the windows a watermark step
@@ -56,9 +57,12 @@ def time_the_close() -> Any:
     the seconds spent in them (outermost calls only: close_due can nest in another)."""
     import importlib
 
-    spent, depth, clock = [0.0], [0], time.perf_counter
+    spent: dict[str, float] = {}
+    depth, clock = [0], time.perf_counter
 
-    def timed(method: Any) -> Any:
+    def timed(name: str, method: Any) -> Any:
+        spent[name] = 0.0
+
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             depth[0] += 1
             began = clock()
@@ -67,13 +71,13 @@ def time_the_close() -> Any:
             finally:
                 depth[0] -= 1
                 if not depth[0]:
-                    spent[0] += clock() - began
+                    spent[name] += clock() - began
         return wrapper
 
     for module_name, class_name, method_name in CLOSE_PATH:
         owner = getattr(importlib.import_module(module_name), class_name)
-        setattr(owner, method_name, timed(getattr(owner, method_name)))
-    return lambda: spent[0]
+        setattr(owner, method_name, timed(method_name, getattr(owner, method_name)))
+    return lambda: dict(spent)
 
 
 def measure_speed(bench: Bench, run: int, result: Measured) -> None:
@@ -100,4 +104,7 @@ def measure_speed(bench: Bench, run: int, result: Measured) -> None:
                f"{timing['seconds']:.2f} s ({share:.0%} of it inside consume()), "
                f"{summary['commits']} commits; closing {base:,} 1 s candles (with "
                f"{len(bench.reference) - base:,} rollups) took {timing['close_seconds']:.2f} s"
-               f" = {per_candle_us:.2f} us per 1 s candle; {verdict}")
+               f" = {per_candle_us:.2f} us per 1 s candle ("
+               + ", ".join(f"{name} {seconds / base * 1e6:.2f}" if base else name
+                           for name, seconds in timing["close_parts"].items())
+               + f"); {verdict}")

@@ -1,6 +1,6 @@
 """The contract stays pure: importing every ``candle_core`` module loads no other package of
 the project and no settings library (the settings live with the components that use them,
-docs/architecture.md). ``candle_core.settings`` is the temporary alias for bench/ only."""
+docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ PROJECT = ("kafka_ops", "storage", "sources", "speed_layer", "batch_layer", "rec
 
 
 def test_the_contract_imports_only_itself_the_stdlib_and_its_codecs() -> None:
-    modules = [f"candle_core.{m.name}" for m in pkgutil.iter_modules(candle_core.__path__)
-               if m.name != "settings"]
+    modules = [f"candle_core.{m.name}" for m in pkgutil.iter_modules(candle_core.__path__)]
     probe = (f"import sys\nfor name in {modules!r}: __import__(name)\n"
              "print('\\n'.join(sorted(n.split('.')[0] for n in sys.modules)))")
     loaded = set(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
