@@ -12,6 +12,7 @@ class BatchSettings(ArchiveSettings):
 
     batch_dedup_bucket_rows: int = Field(
         default=4_000_000, ge=1_000, le=1_000_000_000,
-        description="The batch layer finds duplicate trade ids in buckets of about this many "
-        "rows, so its memory does not grow with the day.",
+        description="A symbol's day with more rows than this is deduplicated in batches of "
+        "files whose trade-id ranges overlap, each about this many rows, so memory does not "
+        "grow with the day; a smaller one in a single pass.",
     )

@@ -57,7 +57,8 @@ typedef struct Window {
     Py_hash_t symhash;
     int64_t start, end, first_offset;
     uint64_t seq;  /* creation order, for a stable close order */
-    int closed;    /* 0: open, ids in a hash; 1: closed, ids sorted (kept for dedup) */
+    int closed;    /* 0: open, ids in a hash; 1: closed, ids compact (kept for dedup) */
+    int unsorted;  /* closed, and its ids not sorted yet: sorted on the first lookup */
     Fold fold;
     Seen *seen;
     Py_ssize_t seen_cap, seen_len;

@@ -156,6 +156,40 @@ def test_a_re_send_after_its_window_closed_is_a_duplicate_within_the_horizon() -
     assert eng.add(t(3, 10), 10, closed) is Outcome.LATE
 
 
+@settings(max_examples=60, deadline=None)
+@given(ids=st.lists(st.integers(1, 10**12), min_size=2, max_size=300, unique=True),
+       resends=st.lists(st.integers(0, 10**6), min_size=1, max_size=40), data=st.data())
+def test_re_sends_after_close_are_found_among_many_ids(
+        ids: list[int], resends: list[int], data: st.DataObject) -> None:
+    """A closed window's ids are compacted at close and sorted only on the first lookup;
+    whatever their order, every re-send of any of them is a duplicate (or a conflict), and
+    a late new id, once remembered, is a duplicate too."""
+    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 60 * S), Closed()
+    for offset, trade_id in enumerate(ids):
+        eng.add(t(trade_id, offset), offset, closed)
+    offset = len(ids)
+    eng.add(t(10**13, 5 * S), offset, closed)  # watermark 3 s: [0, 1 s) closed
+    assert len(decoded(closed)) == 1
+    late_ids: list[int] = []
+    for pick in resends:
+        offset += 1
+        trade_id = ids[pick % len(ids)]
+        ts = ids.index(trade_id)
+        if data.draw(st.booleans()):
+            assert eng.add(t(trade_id, ts), offset, closed) is Outcome.DUPLICATE
+        elif data.draw(st.booleans()):
+            assert eng.add(t(trade_id, ts, price=7), offset, closed) is Outcome.CONFLICT
+        else:
+            new_id = 10**12 + pick + 1
+            expected = Outcome.DUPLICATE if new_id in late_ids else Outcome.LATE
+            assert eng.add(t(new_id, 500), offset, closed) is expected
+            late_ids.append(new_id)
+    for trade_id in ids + late_ids:
+        offset += 1
+        ts = ids.index(trade_id) if trade_id in ids else 500
+        assert eng.add(t(trade_id, ts), offset, closed) is Outcome.DUPLICATE
+
+
 def test_without_a_horizon_a_re_send_after_close_is_late() -> None:
     eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 0), Closed()
     eng.add(t(1, 0), 0, closed)
