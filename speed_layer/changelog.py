@@ -122,12 +122,13 @@ def _read_until_eof(consumer: Consumer, topic: str, pending: set[int],
 
 
 def _apply(key: bytes, value: bytes | None, state: PartitionState) -> None:
-    kind = key.split(b"|", 2)[1] if key.count(b"|") >= 1 else b""
+    parts = key.split(b"|", 2)
+    kind = parts[1] if len(parts) > 1 else b""
     if kind == b"pos":
         if value is not None:
             state.position = msgspec.json.decode(value, type=Position)
     elif kind == b"rs":
-        number = int(key.rsplit(b"|", 1)[1])
+        number = int(parts[2])
         state.last_record = max(state.last_record, number)
         if value is None:
             state.records.pop(number, None)

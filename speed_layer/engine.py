@@ -110,10 +110,7 @@ class PartitionEngine:
 
     def close_due(self, closed: Closed) -> None:
         """Close what the current watermark has passed (the scanner stops for this)."""
-        table = self.table
-        watermark = table.watermark_us
-        if watermark >= table.next_close_us or watermark >= table.next_rollup_close_us:
-            closed.candles.extend(table.close(watermark))
+        closed.candles.extend(self.table.close(self.table.watermark_us))
 
     def advance_to(self, watermark_us: int, closed: Closed) -> None:
         """Move the watermark forward (never back) and close what it passes."""
@@ -162,10 +159,6 @@ class PartitionEngine:
     def rollup_partials(self) -> int:
         """Larger-interval candles in progress."""
         return self.table.rollup_count()
-
-    def state_entries(self) -> int:
-        """Trade ids held for dedup plus partial rollups."""
-        return self.dedup_ids() + self.rollup_partials()
 
     def restore_position(self, max_ts_us: int, watermark_us: int) -> None:
         """Put back the event-time position read from the changelog."""

@@ -335,6 +335,11 @@ static inline int same_content(const Seen *e, const Parsed *tr) {
            same_str(e->venue, tr->venue) && same_str(e->side, tr->side);
 }
 
+/* Has the watermark reached the earliest end of an open window or of a rollup? */
+static inline int close_is_due(const WindowTable *t, int64_t watermark) {
+    return watermark >= t->next_close_us || watermark >= t->next_rollup_close_us;
+}
+
 /*
  * One valid trade at `offset` (PartitionEngine.add's rules). Returns an OUT_* code, with
  * CLOSE_DUE added when the watermark moved to or past the earliest window or rollup end;
@@ -367,7 +372,7 @@ int table_add(WindowTable *t, const Parsed *tr, int64_t offset, AddMode mode) {
         int64_t wm = tr->ts - t->lateness_us;
         if (wm > t->watermark_us) {
             t->watermark_us = wm;
-            if (wm >= t->next_close_us || wm >= t->next_rollup_close_us) code |= CLOSE_DUE;
+            if (close_is_due(t, wm)) code |= CLOSE_DUE;
         }
     }
     return code;
@@ -601,13 +606,17 @@ int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64
 }
 
 /*
- * close(watermark) -> [(symbol bytes, candle bytes), ...]: every 1 s window ending at or
- * before the watermark closes (by start, then creation), is folded into the rollups and
+ * close(watermark) -> [(symbol bytes, candle bytes), ...]: nothing unless close_is_due;
+ * then every 1 s window ending at or before the watermark closes (by start, then creation), is folded into the rollups and
  * kept (closed) for the dedup horizon; then every rollup the watermark has passed closes.
  */
 static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     int64_t watermark;
     if (as_int64(arg, &watermark, "watermark_us") < 0) return NULL;
+    if (!close_is_due(self, watermark)) {
+        evict(self);
+        return PyList_New(0);
+    }
     Py_ssize_t n_done = 0;
     for (Py_ssize_t i = 0; i < self->n_open; i++)
         if (self->open[i]->end <= watermark) n_done++;
