@@ -193,19 +193,30 @@ def test_the_page_draws_merged_live_candles_and_marks_the_breach(
 
 
 def hover_marker(page: Any) -> None:
-    """Show the whole series and put the mouse on the worst breached candle."""
-    x, y = page.evaluate("""(() => {
+    """Show the whole series and put the mouse on the worst breached candle.
+
+    Live candles keep arriving while the mouse moves, and each new bar can shift the
+    time scale by one bar, so the point is recomputed until the tooltip names the bar.
+    """
+    x, y, label = page.evaluate("""(() => {
       const c = window.candlesChart;
       c.chart.timeScale().fitContent();
       const breached = c.bars.filter(b => b.drift && b.drift.breach);
       const bar = breached.sort((a, b) => b.drift.drift - a.drift.drift)[0];
-      return [bar.time, bar.plot.high];
+      return [bar.time, bar.plot.high, new Date(bar.time * 1000).toISOString()];
     })()""")
-    page.wait_for_timeout(300)
-    point = page.evaluate(f"""(() => {{
-      const c = window.candlesChart, box = document.getElementById('chart').getBoundingClientRect();
-      return [box.left + c.chart.timeScale().timeToCoordinate({x}),
-              box.top + c.series.priceToCoordinate({y})];
-    }})()""")
-    page.mouse.move(point[0], point[1])
-    page.wait_for_selector("#tooltip:not([hidden])", timeout=5_000)
+    tooltip = ""
+    for _ in range(10):
+        page.wait_for_timeout(300)
+        point = page.evaluate(f"""(() => {{
+          const c = window.candlesChart, box = document.getElementById('chart').getBoundingClientRect();
+          return [box.left + c.chart.timeScale().timeToCoordinate({x}),
+                  box.top + c.series.priceToCoordinate({y})];
+        }})()""")
+        page.mouse.move(1, 1)
+        page.mouse.move(point[0], point[1])
+        page.wait_for_selector("#tooltip:not([hidden])", timeout=5_000)
+        tooltip = page.inner_text("#tooltip")
+        if label in tooltip.splitlines()[0]:
+            return
+    raise AssertionError(f"the mouse never landed on the candle at {label}: {tooltip}")
