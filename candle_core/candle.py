@@ -22,6 +22,9 @@ class Candle:
 
     Prices (``open``, ``high``, ``low``, ``close``, ``vwap``) are fixed-point at the price
     scale, ``volume`` at the size scale, ``notional`` (sum of price * size) at both scales.
+    ``revision`` counts the speed layer's emissions of the same candle: 0 is the first, and
+    each late trade inside the revision horizon emits the candle again, one higher
+    (docs/contract.md, "Revisions"). Batch candles are revision 0.
     """
 
     symbol: str
@@ -40,11 +43,23 @@ class Candle:
     last_ts_us: int
     first_trade_id: int
     last_trade_id: int
+    revision: int = 0
 
     @property
     def key(self) -> tuple[str, int, int]:
         """The identity of a candle: ``(symbol, interval_us, window_start_us)``."""
         return (self.symbol, self.interval_us, self.window_start_us)
+
+
+def latest_revisions(candles: Iterable[Candle]) -> dict[tuple[str, int, int], Candle]:
+    """The latest revision of each candle, by key: what a consumer of ``candles`` keeps
+    (a revision replaces every lower one of the same key, whatever order they came in)."""
+    latest: dict[tuple[str, int, int], Candle] = {}
+    for candle in candles:
+        held = latest.get(candle.key)
+        if held is None or candle.revision > held.revision:
+            latest[candle.key] = candle
+    return latest
 
 
 def vwap_of(notional: int, volume: int) -> int:

@@ -55,13 +55,29 @@ CANDLE_SCHEMA = pa.schema(
 )
 
 
+REVISION_FIELD = "revision"
+"""The wire's last field, present only on a revised candle (revision > 0): a record without
+it is revision 0, so first emissions, batch candles and records written before revisions
+existed read the same."""
+CANDLE_KEY_SEPARATOR = "|"
+
+
 def candle_to_wire(candle: Candle) -> dict[str, Any]:
     """The JSON object for a candle: decimal strings for prices, volume and notional."""
     wire: dict[str, Any] = {"symbol": candle.symbol, "interval": interval_label(candle.interval_us)}
     for name in CANDLE_SCHEMA.names[2:]:
         value = getattr(candle, name)
         wire[name] = format_fixed(value, DECIMALS[name]) if name in DECIMALS else value
+    if candle.revision:
+        wire[REVISION_FIELD] = candle.revision
     return wire
+
+
+def candle_message_key(symbol: str, interval_us: int, window_start_us: int) -> bytes:
+    """The Kafka key of a candle on ``candles``: one key per candle, so that the compacted
+    topic keeps the latest revision of each (``BTCUSDT|1s|1767225600000000``)."""
+    return CANDLE_KEY_SEPARATOR.join(
+        (symbol, interval_label(interval_us), str(window_start_us))).encode()
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -75,9 +91,11 @@ def encode_candle(candle: Candle) -> bytes:
 def native_candle_wire() -> list[tuple[str, str | int]]:
     """The layout :func:`encode_candle` writes, for the speed layer's native encoder
     (speed_layer/native/candle.c): each field in wire order with ``"str"``, ``"int"``, or
-    the decimal places of its exact decimal string."""
+    the decimal places of its exact decimal string; then the revision field (written only
+    when > 0) and the separator of :func:`candle_message_key`."""
     return [("symbol", "str"), ("interval", "str"),
-            *((name, DECIMALS.get(name, "int")) for name in CANDLE_SCHEMA.names[2:])]
+            *((name, DECIMALS.get(name, "int")) for name in CANDLE_SCHEMA.names[2:]),
+            (REVISION_FIELD, "revision"), (CANDLE_KEY_SEPARATOR, "key_separator")]
 
 
 def candle_from_wire(wire: dict[str, Any]) -> Candle:
@@ -85,7 +103,7 @@ def candle_from_wire(wire: dict[str, Any]) -> Candle:
     values = {name: wire[name] for name in INT_FIELDS}
     for name, places in DECIMALS.items():
         values[name] = to_fixed(Decimal(wire[name]), places)
-    return Candle(symbol=wire["symbol"], **values)
+    return Candle(symbol=wire["symbol"], revision=wire.get(REVISION_FIELD, 0), **values)
 
 
 def decode_candle(raw: bytes) -> Candle:

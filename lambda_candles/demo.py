@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 
 from batch_layer.job import run_batch
 from batch_layer.summary import BatchSummary
-from candle_core.candle import Candle
+from candle_core.candle import Candle, latest_revisions
 from candle_core.codec import candles_from_table, decode_candle
 from candle_core.parsing import TradeParser
 from candle_core.reference import candles_from_trades
@@ -83,6 +83,8 @@ class DemoReport:
     candles_by_interval: Counter[str] = field(default_factory=Counter)
     dlq_by_reason: Counter[str] = field(default_factory=Counter)
     late: int = 0
+    revising: int = 0  # late trades inside the revision horizon: they revised candles
+    revisions: int = 0  # candle messages with revision > 0
     exact: int = 0
     expected: int = 0
     archive: ArchiveSummary | None = None
@@ -208,8 +210,11 @@ def _speed(settings: CandlesSettings, report: DemoReport) -> None:
 
 def _verify(settings: CandlesSettings, report: DemoReport, state: DemoState) -> None:
     messages = read_topic(settings, settings.topic_candles)
-    candles = state.speed_candles = [decode_candle(m.value() or b"") for m in messages]
+    emitted = [decode_candle(m.value() or b"") for m in messages]
+    candles = state.speed_candles = list(latest_revisions(emitted).values())
     report.candles_by_interval = Counter(interval_label(c.interval_us) for c in candles)
+    report.revisions = sum(1 for c in emitted if c.revision > 0)
+    report.revising = report.speed.revising
     report.dlq_by_reason = Counter(header(m.headers(), HEADER_REASON) or "?"
                                    for m in read_topic(settings, settings.topic_dlq))
     late = {_late_key(m.value() or b"") for m in read_topic(settings, settings.topic_late)}
@@ -217,7 +222,7 @@ def _verify(settings: CandlesSettings, report: DemoReport, state: DemoState) -> 
     valid = state.valid_trades
     expected = candles_from_trades([t for t in valid if (t.symbol, t.trade_id) not in late],
                                    settings.intervals_us)
-    mine = {c.key: c for c in candles}
+    mine = {c.key: replace(c, revision=0) for c in candles}  # the latest revision of each
     report.expected = len(expected)
     report.exact = sum(1 for c in expected if mine.get(c.key) == c)
 

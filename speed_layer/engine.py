@@ -50,15 +50,17 @@ class Outcome(Enum):
     DUPLICATE = "duplicate"
     CONFLICT = "conflict"
     LATE = "late"
+    REVISED = "revised"  # late, inside the revision horizon: its candles were emitted again
 
 
-_OUTCOMES = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.CONFLICT, Outcome.LATE)
+_OUTCOMES = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.CONFLICT, Outcome.LATE,
+             Outcome.REVISED)
 
 
 @dataclass(slots=True)
 class Closed:
-    """What watermark steps closed: each candle as ``(symbol bytes, candle JSON bytes)``,
-    the key and value of its ``candles`` message (1 s candles, then the rollups)."""
+    """What watermark steps closed and late trades revised: each candle as ``(key bytes,
+    candle JSON bytes)``, the key and value of its ``candles`` message."""
 
     candles: list[tuple[bytes, bytes]] = field(default_factory=list)
 
@@ -67,14 +69,14 @@ class PartitionEngine:
     """Windows, watermark and rollups of one input partition."""
 
     def __init__(self, intervals_us: tuple[int, ...], allowed_lateness_us: int,
-                 dedup_horizon_us: int = 0) -> None:
+                 dedup_horizon_us: int = 0, revision_horizon_us: int = 0) -> None:
         if not intervals_us or intervals_us[0] != BASE_INTERVAL_US:
             raise ValueError("intervals must start with the 1 s base interval")
         self.larger_us = intervals_us[1:]
         self.table = WindowTable(
             BASE_INTERVAL_US, allowed_lateness_us, dedup_horizon_us,
             tuple((interval, interval_label(interval)) for interval in intervals_us),
-            native_candle_wire())
+            native_candle_wire(), revision_horizon_us)
 
     @property
     def max_ts_us(self) -> int:
@@ -92,15 +94,20 @@ class PartitionEngine:
     def add(self, trade: Trade, offset: int, closed: Closed) -> Outcome:
         """Apply one valid trade at ``offset``; windows it closes are added to ``closed``.
 
-        Late when its 1 s window already closed; a duplicate or conflict when its id is
-        already in its window (open, or closed within the dedup horizon). Only an applied
-        trade changes a candle, and only one whose event time is the largest yet moves the
-        watermark; a late trade inside the horizon is remembered, so that its re-send is a
+        A duplicate or conflict when its id is already in its window (open, or closed within
+        the dedup horizon). When its 1 s window already closed: revised when it is late by
+        no more than the revision horizon (its 1 s candle and the rolled-up candles holding
+        it are emitted again, one revision higher, added to ``closed``), late otherwise.
+        Only an applied trade whose event time is the largest yet moves the watermark; a
+        late trade inside the dedup horizon is remembered, so that its re-send is a
         duplicate."""
         code = self.table.add(*trade, offset)
         if code & CLOSE_DUE:
             self.close_due(closed)
-        return _OUTCOMES[code & ~CLOSE_DUE]
+        outcome = _OUTCOMES[code & ~CLOSE_DUE]
+        if outcome is Outcome.REVISED:
+            closed.candles.extend(self.table.take_revised())
+        return outcome
 
     def replay(self, trade: Trade, offset: int) -> Outcome:
         """Re-apply a trade processed before a restart (below the restored ``processed``):

@@ -44,8 +44,9 @@ class SpeedMetrics:
                                 registry=registry)
         self.valid = Counter("candles_speed_trades_valid", "Trades that passed validation.",
                              registry=registry)
-        self.late = Counter("candles_speed_trades_late", "Trades for already-closed windows.",
-                            registry=registry)
+        self.late = Counter("candles_speed_trades_late", "Trades later than the revision "
+                            "horizon (for windows closed longer ago): sent to trades.late, not "
+                            "in the speed candles.", registry=registry)
         self.duplicates = Counter("candles_speed_trades_duplicate",
                                   "Exact duplicates dropped (same symbol, trade_id, content).",
                                   registry=registry)
@@ -58,6 +59,10 @@ class SpeedMetrics:
                                registry=registry)
         self.candles = Counter("candles_speed_candles_emitted", "Final candles committed.",
                                ["interval"], registry=registry)
+        self.revisions = Counter("candles_speed_revisions", "Candles emitted again, one "
+                                 "revision higher, because a late trade inside the revision "
+                                 "horizon changed them, by interval.", ["interval"],
+                                 registry=registry)
         self.watermark_lag = Gauge("candles_speed_watermark_lag_seconds",
                                    "Wall clock minus the partition's watermark.",
                                    ["partition"], registry=registry)

@@ -337,7 +337,7 @@ class SpeedLayer:
         settings = self.settings
         for number, state in states.items():
             engine = PartitionEngine(settings.intervals_us, settings.allowed_lateness_us,
-                                     settings.dedup_horizon_us)
+                                     settings.dedup_horizon_us, settings.revision_horizon_us)
             run = PartitionRun.restored(engine, state, self.clock(), committed.get(number))
             self.partitions[number] = run
             position = state.position

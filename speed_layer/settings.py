@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from kafka_ops.settings import KafkaSettings, StreamSettings
+from kafka_ops.settings import DEFAULT_DEDUP_MARGIN_MS, KafkaSettings, StreamSettings
+
+DEFAULT_REVISION_HORIZON_MS = 10 * 60 * 1000
 
 
 class SpeedSettings(KafkaSettings, StreamSettings):
@@ -34,7 +36,33 @@ class SpeedSettings(KafkaSettings, StreamSettings):
     speed_batch_size: int = Field(
         default=10_000, ge=1, le=1_000_000, description="Messages per consume() call."
     )
+    revision_horizon_ms: int = Field(
+        default=DEFAULT_REVISION_HORIZON_MS, ge=0, le=86_400_000,
+        description="How late a trade may be (how far the watermark is past the end of its "
+        "1 s window) and still revise its candles: it updates its 1 s candle and every "
+        "rolled-up candle holding it, which are emitted again on candles with a revision "
+        "one higher. A later trade goes to trades.late. 0: no revisions (every late trade "
+        "goes to trades.late). Must be shorter than the dedup horizon.",
+    )
     live_max_hz: float = Field(
         default=4.0, gt=0, le=100, description="Max in-progress candle updates per second "
         "per partition on the live topic (with --live).",
     )
+
+    @property
+    def revision_horizon_us(self) -> int:
+        """The revision horizon in microseconds (0: revisions off)."""
+        return self.revision_horizon_ms * 1_000
+
+    @field_validator("revision_horizon_ms")
+    @classmethod
+    def _inside_the_dedup_horizon(cls, value: int, info: ValidationInfo) -> int:
+        dedup_ms = info.data.get("dedup_horizon_ms")
+        if dedup_ms is None:
+            dedup_ms = info.data.get("allowed_lateness_ms", 0) + DEFAULT_DEDUP_MARGIN_MS
+        if value and value >= dedup_ms:
+            raise ValueError(
+                f"must be shorter than the dedup horizon ({dedup_ms} ms): a re-send inside "
+                "the revision horizon must be recognised as a duplicate, not counted twice; "
+                "raise CANDLES_DEDUP_HORIZON_MS, or set this to 0 (no revisions)")
+        return value

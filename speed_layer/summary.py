@@ -19,6 +19,7 @@ class RunSummary:
     valid: int = 0
     candles: int = 0
     late: int = 0
+    revising: int = 0  # late trades inside the revision horizon (counted in valid too)
     dlq: int = 0
     duplicates: int = 0
     commits: int = 0

@@ -115,6 +115,9 @@ class TransactionWriter:
         """Count an applied trade; route one the engine did not apply."""
         if outcome is Outcome.APPLIED:
             summary.valid += 1
+        elif outcome is Outcome.REVISED:
+            summary.valid += 1
+            summary.revising += 1
         elif outcome is Outcome.LATE:
             self._late(run, message, trade)
             summary.late += 1
@@ -133,7 +136,8 @@ class TransactionWriter:
         self._produce(self.settings.topic_late, encode_late(late), trade.symbol.encode())
 
     def emit(self, candles: list[tuple[bytes, bytes]]) -> int:
-        """Produce final candles, each already its (key = symbol, value = JSON) bytes."""
+        """Produce final candles and revisions, each already its (key = candle key,
+        value = JSON) bytes."""
         produce, topic = self.producer.produce, self.settings.topic_candles
         for key, value in candles:
             try:
@@ -196,6 +200,8 @@ class TransactionWriter:
             run.closed_at.clear()
             for label, count in run.engine.table.drain_emitted().items():
                 self.metrics.candles.labels(label).inc(count)
+            for label, count in run.engine.table.drain_revised().items():
+                self.metrics.revisions.labels(label).inc(count)
 
     def _retrying(self, operation: Callable[[], object]) -> None:
         """Run a transactional call, repeating it while librdkafka says the error is
@@ -225,7 +231,7 @@ class TransactionWriter:
         table = engine.table
         self._write_records(number, log, table.take_rollup_delta(STATE_RECORD_BYTES))
         if log.legacy_keys or log.live_bytes > max(SNAPSHOT_AFTER_BYTES,
-                                                   SNAPSHOT_FACTOR * table.rollup_count()):
+                                                   SNAPSHOT_FACTOR * table.state_count()):
             obsolete, log.live, log.live_bytes = log.live, [], 0
             self._write_records(number, log, table.rollup_snapshot(STATE_RECORD_BYTES))
             for record in obsolete:

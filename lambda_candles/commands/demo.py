@@ -95,12 +95,14 @@ def where_it_went(report: DemoReport) -> Table:
     table.add_row("speed layer", "consumed", f"{speed.consumed:,}")
     table.add_row("", "valid trades applied", f"{speed.valid:,}")
     table.add_row("", "exact duplicates dropped", f"{speed.duplicates:,}")
-    table.add_row("", "late -> trades.late", f"{report.late:,}")
+    table.add_row("", "late, revised their candles", f"{report.revising:,}")
+    table.add_row("", "later than the revision horizon -> trades.late", f"{report.late:,}")
     for reason, count in sorted(report.dlq_by_reason.items()):
         table.add_row("", f"dead letter: {reason}", f"{count:,}")
     for interval, count in sorted(report.candles_by_interval.items(),
                                   key=lambda item: parse_interval(item[0])):
         table.add_row("candles", f"{interval} candles committed", f"{count:,}")
+    table.add_row("", "revisions committed (candles emitted again)", f"{report.revisions:,}")
     if report.archive is not None:
         table.add_row("archive", "messages archived", f"{report.archive.consumed:,}")
         for kind, rows in sorted(report.archive.rows.items()):

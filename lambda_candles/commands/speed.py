@@ -21,6 +21,7 @@ from speed_layer.processor import SpeedLayer, StopRules
 @setting_option("--group-id", "speed_group_id")
 @setting_option("--allowed-lateness-ms", "allowed_lateness_ms", type=int)
 @setting_option("--idle-timeout-ms", "idle_timeout_ms", type=int)
+@setting_option("--revision-horizon-ms", "revision_horizon_ms", type=int)
 @setting_option("--commit-interval-ms", "speed_commit_interval_ms", type=int)
 @setting_option("--backlog-commit-interval-ms", "speed_backlog_commit_interval_ms", type=int)
 @setting_option("--metrics-port", "metrics_port", type=int)
@@ -34,7 +35,8 @@ from speed_layer.processor import SpeedLayer, StopRules
 def speed(
     kafka_bootstrap_servers: str | None, speed_instance_id: str | None,
     speed_group_id: str | None, allowed_lateness_ms: int | None, idle_timeout_ms: int | None,
-    speed_commit_interval_ms: int | None, speed_backlog_commit_interval_ms: int | None,
+    revision_horizon_ms: int | None, speed_commit_interval_ms: int | None,
+    speed_backlog_commit_interval_ms: int | None,
     metrics_port: int | None, live: bool,
     idle_exit_s: float | None, max_runtime_s: float | None, summary_json: bool,
 ) -> None:
@@ -42,7 +44,8 @@ def speed(
     settings = settings_from(
         kafka_bootstrap_servers=kafka_bootstrap_servers, speed_instance_id=speed_instance_id,
         speed_group_id=speed_group_id, allowed_lateness_ms=allowed_lateness_ms,
-        idle_timeout_ms=idle_timeout_ms, speed_commit_interval_ms=speed_commit_interval_ms,
+        idle_timeout_ms=idle_timeout_ms, revision_horizon_ms=revision_horizon_ms,
+        speed_commit_interval_ms=speed_commit_interval_ms,
         speed_backlog_commit_interval_ms=speed_backlog_commit_interval_ms,
         metrics_port=metrics_port,
     )
@@ -57,6 +60,7 @@ def speed(
         return
     rate = summary.consumed / summary.seconds if summary.seconds else 0.0
     click.echo(f"speed layer: {summary.consumed:,} records in {summary.seconds:.1f} s "
-               f"({rate:,.0f}/s), {summary.candles:,} candles, {summary.late:,} late, "
+               f"({rate:,.0f}/s), {summary.candles:,} candles (revisions included), "
+               f"{summary.revising:,} late trades revised them, {summary.late:,} late, "
                f"{summary.duplicates:,} duplicates, {summary.dlq:,} dead letters "
                f"{summary.by_reason}, {summary.commits:,} commits")

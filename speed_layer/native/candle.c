@@ -178,13 +178,30 @@ static const char *const WIRE_NAMES[W_FIELDS] = {
     "low", "close", "volume", "notional", "vwap", "trade_count", "first_ts_us", "last_ts_us",
     "first_trade_id", "last_trade_id"};
 
-/* candle_core.codec.native_candle_wire(): [(name, "str" | "int" | decimals), ...] */
+/* candle_core.codec.native_candle_wire(): [(name, "str" | "int" | decimals), ...], then
+ * (revision name, "revision") and (key separator, "key_separator") */
 int candle_wire_from_list(CandleWire *w, PyObject *list) {
-    if (!PyList_Check(list) || PyList_GET_SIZE(list) != W_FIELDS) {
+    if (!PyList_Check(list) || PyList_GET_SIZE(list) != W_FIELDS + 2) {
         PyErr_Format(PyExc_ValueError, "the candle wire layout must list the %d fields the "
-                     "native encoder knows (candle_core.codec.native_candle_wire)", W_FIELDS);
+                     "native encoder knows, then the revision field and the key separator "
+                     "(candle_core.codec.native_candle_wire)", W_FIELDS);
         return -1;
     }
+    const char *revision_name, *revision_kind, *separator, *separator_kind;
+    if (!PyArg_ParseTuple(PyList_GET_ITEM(list, W_FIELDS), "ss", &revision_name,
+                          &revision_kind) ||
+        !PyArg_ParseTuple(PyList_GET_ITEM(list, W_FIELDS + 1), "ss", &separator,
+                          &separator_kind) ||
+        strcmp(revision_kind, "revision") != 0 || strcmp(separator_kind, "key_separator") != 0 ||
+        strlen(separator) != 1 || strlen(revision_name) > 30) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "the candle wire layout must end with (name, "
+                        "\"revision\") and a one-character (separator, \"key_separator\")");
+        return -1;
+    }
+    w->revision_len = snprintf(w->revision_json, sizeof(w->revision_json), ",\"%s\":",
+                               revision_name);
+    w->key_separator = separator[0];
     int seen[W_FIELDS] = {0};
     for (Py_ssize_t i = 0; i < W_FIELDS; i++) {
         PyObject *item = PyList_GET_ITEM(list, i);
@@ -242,7 +259,8 @@ static int plain_json_text(const char *s, Py_ssize_t n) {
  * exception set when the symbol would need JSON escapes (the contract's symbols never do).
  */
 PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *label,
-                             int64_t interval_us, int64_t start, const Fold *f) {
+                             int64_t interval_us, int64_t start, const Fold *f,
+                             int64_t revision) {
     Py_ssize_t symbol_len;
     const char *symbol_utf8 = PyUnicode_AsUTF8AndSize(symbol, &symbol_len);
     if (symbol_utf8 == NULL) return NULL;
@@ -300,6 +318,34 @@ PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *
             *p++ = '"';
         }
     }
+    if (revision > 0) {
+        memcpy(p, w->revision_json, w->revision_len);
+        p += w->revision_len;
+        p = put_int(p, revision);
+    }
     *p++ = '}';
+    return PyBytes_FromStringAndSize(buffer, p - buffer);
+}
+
+/* The candle's message key, as candle_core.codec.candle_message_key writes it. */
+PyObject *encode_candle_key(const CandleWire *w, PyObject *symbol, const char *label,
+                            int64_t start) {
+    Py_ssize_t symbol_len;
+    const char *symbol_utf8 = PyUnicode_AsUTF8AndSize(symbol, &symbol_len);
+    if (symbol_utf8 == NULL) return NULL;
+    size_t label_len = strlen(label);
+    if (symbol_len > 256 || label_len > 64) {
+        PyErr_SetString(PyExc_ValueError, "a symbol or label too long for a candle key");
+        return NULL;
+    }
+    char buffer[400];
+    char *p = buffer;
+    memcpy(p, symbol_utf8, symbol_len);
+    p += symbol_len;
+    *p++ = w->key_separator;
+    memcpy(p, label, label_len);
+    p += label_len;
+    *p++ = w->key_separator;
+    p = put_int(p, start);
     return PyBytes_FromStringAndSize(buffer, p - buffer);
 }

@@ -23,16 +23,19 @@
 
 typedef unsigned __int128 u128;
 
-enum { OUT_APPLIED = 0, OUT_DUPLICATE = 1, OUT_CONFLICT = 2, OUT_LATE = 3, CLOSE_DUE = 8 };
+enum { OUT_APPLIED = 0, OUT_DUPLICATE = 1, OUT_CONFLICT = 2, OUT_LATE = 3, OUT_REVISED = 4,
+       CLOSE_DUE = 8 };
 enum { STOP_END = 0, STOP_SLOW = 1, STOP_CLOSE = 2 };
 
 /* How table_add may change the table:
  * ADD_SCAN   - the batch scanner: only an applied trade changes anything; every other
  *              outcome is left for Python to decide and report;
- * ADD_LIVE   - Python's path: an applied trade is folded; a late trade inside the dedup
- *              horizon is remembered (so its re-send is a duplicate, not late again);
+ * ADD_LIVE   - Python's path: an applied trade is folded; a late trade inside the revision
+ *              horizon revises its candles (emitted into revised_out); one later but inside
+ *              the dedup horizon is remembered (so its re-send is a duplicate, not late again);
  * ADD_REPLAY - rebuilding state after a restart: as ADD_LIVE, but the event-time position
- *              never moves (it was restored). */
+ *              never moves (it was restored) and nothing is emitted: a revising trade folds
+ *              into its closed 1 s window only (the rollups were restored as they were). */
 typedef enum { ADD_SCAN = 0, ADD_LIVE = 1, ADD_REPLAY = 2 } AddMode;
 
 #define NO_TIME (-(1LL << 62))
@@ -59,6 +62,8 @@ typedef struct Window {
     uint64_t seq;  /* creation order, for a stable close order */
     int closed;    /* 0: open, ids in a hash; 1: closed, ids compact (kept for dedup) */
     int unsorted;  /* closed, and its ids not sorted yet: sorted on the first lookup */
+    int emitted;   /* its candle has been emitted (revision 0 at least) */
+    int64_t revision; /* of the last emission */
     Fold fold;
     Seen *seen;
     Py_ssize_t seen_cap, seen_len;
@@ -76,6 +81,9 @@ typedef struct {
     int decimals[W_FIELDS]; /* DEC_TEXT, DEC_INT, or the places of a decimal string */
     char key_json[W_FIELDS][40];
     int key_len[W_FIELDS];
+    char revision_json[40]; /* ,"revision": (written only when the revision is > 0) */
+    int revision_len;
+    char key_separator; /* of the message key: symbol|interval|start */
 } CandleWire;
 
 /* A larger interval's partial candle: the merge of the closed 1 s candles of its window */
@@ -85,7 +93,10 @@ typedef struct Partial {
     int64_t start, end;
     int slot;    /* which rollup (interval) */
     int changed; /* listed for the next delta */
-    int dead;    /* emitted, awaiting the next delta's delete */
+    int dead;    /* past the revision horizon (or emitted, without revisions): awaiting the
+                  * next delta's delete */
+    int closed;  /* emitted, and kept for the revision horizon */
+    int64_t revision; /* of the last emission */
     Fold fold;
 } Partial;
 
@@ -97,13 +108,15 @@ typedef struct {
     char label[MAX_LABEL];
     Partial **slots; /* (symbol, start) -> partial */
     Py_ssize_t nslots, n;
-    Partial **queue; /* by window end */
+    Partial **queue; /* open partials, by window end */
     Py_ssize_t head, len, cap;
+    Partial **kept; /* closed partials kept for the revision horizon, by window end */
+    Py_ssize_t kept_head, kept_len, kept_cap;
 } Rollup;
 
 typedef struct {
     PyObject_HEAD
-    int64_t base_us, lateness_us, horizon_us;
+    int64_t base_us, lateness_us, horizon_us, revision_us;
     int64_t max_ts_us, watermark_us, next_close_us, next_rollup_close_us;
     Window **open;
     Py_ssize_t n_open, open_cap;
@@ -124,6 +137,12 @@ typedef struct {
     CandleWire wire;
     int has_wire;
     long long emitted[MAX_ROLLUPS + 1]; /* candles closed, by interval (0: 1 s) */
+    long long revised[MAX_ROLLUPS + 1]; /* revisions emitted, by interval (0: 1 s) */
+    /* The revision numbers of revised 1 s windows, for the changelog (a 1 s window's fold
+     * is rebuilt by the replay; its revision number cannot be): kept for the horizon like
+     * a closed rollup, written and restored with the rollups' state records. */
+    Rollup revised_1s;
+    PyObject *revised_out; /* candles a revision emitted since the last take_revised */
 } WindowTable;
 
 typedef struct {
@@ -203,14 +222,17 @@ extern PyTypeObject *WindowFoldType;
 int table_add(WindowTable *t, const Parsed *trade, int64_t offset, AddMode mode);
 int64_t table_first_offset(WindowTable *t);
 int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64_t start,
-                const Fold *fold);
+                const Fold *fold, int64_t revision);
 
 /* candle.c */
 void fold_trade(Fold *f, int64_t price, int64_t size, int64_t ts, int64_t id);
 void fold_merge(Fold *into, const Fold *from);
 int candle_wire_from_list(CandleWire *w, PyObject *list);
 PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *label,
-                             int64_t interval_us, int64_t start, const Fold *f);
+                             int64_t interval_us, int64_t start, const Fold *f,
+                             int64_t revision);
+PyObject *encode_candle_key(const CandleWire *w, PyObject *symbol, const char *label,
+                            int64_t start);
 
 /* rollup.c */
 int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
@@ -218,12 +240,19 @@ int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t st
 int64_t rollups_next_close(WindowTable *t);
 int rollups_close(WindowTable *t, int64_t watermark, PyObject *out);
 Py_ssize_t rollups_count(WindowTable *t);
+Py_ssize_t rollups_state_count(WindowTable *t);
 void rollups_free(WindowTable *t);
 PyObject *rollups_take_delta(WindowTable *t, Py_ssize_t max_bytes);
 PyObject *rollups_snapshot(WindowTable *t, Py_ssize_t max_bytes);
 int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n);
 int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t start,
                 const Fold *fold);
+int rollups_revise(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
+                   const Fold *trade, PyObject *out);
+void rollups_evict(WindowTable *t);
+int64_t revised_1s_find(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start);
+int revised_1s_put(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start,
+                   int64_t revision);
 
 /* parser.c */
 int limits_from_dict(Limits *limits, PyObject *dict);

@@ -37,6 +37,7 @@ PyMODINIT_FUNC PyInit__hotpath(void) {
         PyModule_AddIntConstant(m, "DUPLICATE", OUT_DUPLICATE) < 0 ||
         PyModule_AddIntConstant(m, "CONFLICT", OUT_CONFLICT) < 0 ||
         PyModule_AddIntConstant(m, "LATE", OUT_LATE) < 0 ||
+        PyModule_AddIntConstant(m, "REVISED", OUT_REVISED) < 0 ||
         PyModule_AddIntConstant(m, "CLOSE_DUE", CLOSE_DUE) < 0 ||
         PyModule_AddIntConstant(m, "END", STOP_END) < 0 ||
         PyModule_AddIntConstant(m, "SLOW", STOP_SLOW) < 0 ||

@@ -9,15 +9,25 @@
  * State is written per commit, not per candle: the partials changed or emitted since the
  * last commit leave as binary state records (take_delta, chunked), and now and then all of
  * them as fresh records (snapshot) that make every earlier record obsolete; restore applies
- * the live records in order (speed_layer/changelog.py). The format is this file's: version byte 1, then entries of
- * op ('U' upsert / 'D' delete), interval_us, start, symbol length and bytes, and for an
- * upsert the fold (int64s and the 128/192-bit sums), little-endian.
+ * the live records in order (speed_layer/changelog.py). The format is this file's: version
+ * byte 2, then entries of op ('U' upsert / 'D' delete), interval_us, start, symbol length
+ * and bytes, and for an upsert a flags byte (1: closed), the revision (int64) and the fold
+ * (int64s and the 128/192-bit sums), little-endian. Version 1 (no flags, no revision) is
+ * still read.
+ *
+ * Revisions (a revision horizon > 0): a partial that closes is emitted and kept, closed,
+ * until the watermark is more than the horizon past its end; a late trade inside the
+ * horizon folds into the partials holding it, and a closed one is emitted again, one
+ * revision higher. The revision numbers of revised 1 s windows are kept the same way
+ * (revised_1s, entries of interval_us = the base interval), because the replay after a
+ * restart rebuilds a 1 s window's fold but cannot know how many times it was emitted.
  */
 #include "hotpath.h"
 
 #include <string.h>
 
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
+#define FLAG_CLOSED 1
 
 static inline uint64_t partial_hash(Py_hash_t symhash, int64_t start) {
     return mix64((uint64_t)symhash ^ ((uint64_t)start * 0xD6E8FEB86659FD93ULL));
@@ -76,6 +86,16 @@ static void rollup_index_remove(Rollup *r, Partial *p) {
     }
 }
 
+static int push(Partial ***items, Py_ssize_t *len, Py_ssize_t *cap, Partial *p);
+
+static inline int64_t slot_us(const WindowTable *t, int slot) {
+    return slot < 0 ? t->base_us : t->rollups[slot].us;
+}
+
+static inline Rollup *slot_rollup(WindowTable *t, int slot) {
+    return slot < 0 ? &t->revised_1s : &t->rollups[slot];
+}
+
 static int push(Partial ***items, Py_ssize_t *len, Py_ssize_t *cap, Partial *p) {
     if (*len == *cap) {
         Py_ssize_t grown = *cap ? *cap * 2 : 64;
@@ -91,26 +111,48 @@ static int push(Partial ***items, Py_ssize_t *len, Py_ssize_t *cap, Partial *p) 
     return 0;
 }
 
-/* Into the queue, kept sorted by end: at the back, except after a restore (rare). */
-static int queue_insert(Rollup *r, Partial *p) {
-    if (r->head > 0 && r->head + r->len == r->cap) {
-        memmove(r->queue, r->queue + r->head, sizeof(Partial *) * r->len);
-        r->head = 0;
+/* Into a queue kept sorted by end: at the back, except after a restore or for a late
+ * trade's new partial (rare). */
+static int sorted_insert(Partial ***queue, Py_ssize_t *head, Py_ssize_t *len, Py_ssize_t *cap,
+                         Partial *p) {
+    if (*head > 0 && *head + *len == *cap) {
+        memmove(*queue, *queue + *head, sizeof(Partial *) * *len);
+        *head = 0;
     }
-    Py_ssize_t end = r->head + r->len;
-    if (push(&r->queue, &end, &r->cap, p) < 0) return -1;
-    r->len++;
-    Py_ssize_t i = r->head + r->len - 1;
-    while (i > r->head && r->queue[i - 1]->end > p->end) {
-        r->queue[i] = r->queue[i - 1];
+    Py_ssize_t end = *head + *len;
+    if (push(queue, &end, cap, p) < 0) return -1;
+    (*len)++;
+    Partial **q = *queue;
+    Py_ssize_t i = *head + *len - 1;
+    while (i > *head && q[i - 1]->end > p->end) {
+        q[i] = q[i - 1];
         i--;
     }
-    r->queue[i] = p;
+    q[i] = p;
     return 0;
 }
 
+static int queue_insert(Rollup *r, Partial *p) {
+    return sorted_insert(&r->queue, &r->head, &r->len, &r->cap, p);
+}
+
+static int kept_insert(Rollup *r, Partial *p) {
+    return sorted_insert(&r->kept, &r->kept_head, &r->kept_len, &r->kept_cap, p);
+}
+
+/* Take p out of a queue wherever it is (rare: a restore's delete, a late trade's partial) */
+static void queue_remove(Partial **queue, Py_ssize_t head, Py_ssize_t *len, Partial *p) {
+    for (Py_ssize_t k = 0; k < *len; k++) {
+        if (queue[head + k] == p) {
+            memmove(queue + head + k, queue + head + k + 1, sizeof(Partial *) * (*len - k - 1));
+            (*len)--;
+            return;
+        }
+    }
+}
+
 static Partial *partial_new(WindowTable *t, Rollup *r, int slot, PyObject *symbol,
-                            Py_hash_t symhash, int64_t start) {
+                            Py_hash_t symhash, int64_t start, int closed) {
     if ((r->n + 1) * 2 > r->nslots &&
         rollup_index_resize(r, r->nslots ? r->nslots * 2 : 256) < 0)
         return NULL;
@@ -124,7 +166,8 @@ static Partial *partial_new(WindowTable *t, Rollup *r, int slot, PyObject *symbo
     p->start = start;
     p->end = start + r->us;
     p->slot = slot;
-    if (queue_insert(r, p) < 0) {
+    p->closed = closed;
+    if ((closed ? kept_insert(r, p) : queue_insert(r, p)) < 0) {
         Py_DECREF(p->symbol);
         PyMem_RawFree(p);
         return NULL;
@@ -157,7 +200,7 @@ int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t st
         Rollup *r = &t->rollups[i];
         int64_t start = start_1s - start_1s % r->us;
         Partial *p = rollup_find(r, symbol, symhash, start);
-        if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start)) == NULL) return -1;
+        if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start, 0)) == NULL) return -1;
         fold_merge(&p->fold, fold);
         if (mark_changed(t, p) < 0) return -1;
     }
@@ -173,38 +216,126 @@ int64_t rollups_next_close(WindowTable *t) {
     return next;
 }
 
-/* Emit (symbol bytes, candle bytes) for every partial the watermark has passed. */
+static int bury(WindowTable *t, Rollup *r, Partial *p) {
+    rollup_index_remove(r, p);
+    p->dead = 1;
+    return push(&t->graveyard, &t->n_graveyard, &t->graveyard_cap, p);
+}
+
+/* Emit (candle key, candle bytes) for every partial the watermark has passed; with a
+ * revision horizon, each is kept, closed, for it. */
 int rollups_close(WindowTable *t, int64_t watermark, PyObject *out) {
     for (int i = 0; i < t->n_rollups; i++) {
         Rollup *r = &t->rollups[i];
         while (r->len && r->queue[r->head]->end <= watermark) {
             Partial *p = r->queue[r->head];
-            if (emit_candle(t, out, p->symbol, i + 1, p->start, &p->fold) < 0) return -1;
+            if (emit_candle(t, out, p->symbol, i + 1, p->start, &p->fold, 0) < 0) return -1;
             r->head++;
             r->len--;
-            rollup_index_remove(r, p);
-            p->dead = 1;
-            if (push(&t->graveyard, &t->n_graveyard, &t->graveyard_cap, p) < 0) return -1;
+            if (t->revision_us > 0) {
+                p->closed = 1;
+                if (kept_insert(r, p) < 0 || mark_changed(t, p) < 0) return -1;
+            } else if (bury(t, r, p) < 0) {
+                return -1;
+            }
         }
         if (r->len == 0) r->head = 0;
     }
     return 0;
 }
 
+/* Drop what the revision horizon has passed: closed partials and revised 1 s entries whose
+ * window ended more than the horizon before the watermark (no trade can revise them). */
+static int evict_kept(WindowTable *t, Rollup *r) {
+    while (r->kept_len && r->kept[r->kept_head]->end + t->revision_us < t->watermark_us) {
+        Partial *p = r->kept[r->kept_head];
+        r->kept_head++;
+        r->kept_len--;
+        if (bury(t, r, p) < 0) return -1;
+    }
+    if (r->kept_len == 0) r->kept_head = 0;
+    return 0;
+}
+
+void rollups_evict(WindowTable *t) {
+    for (int i = 0; i < t->n_rollups; i++)
+        if (evict_kept(t, &t->rollups[i]) < 0) PyErr_Clear(); /* out of memory: next time */
+    if (evict_kept(t, &t->revised_1s) < 0) PyErr_Clear();
+}
+
+/*
+ * A late trade (folded as `trade`) revises the partials holding its 1 s window: an open
+ * partial just takes it (its first emission will hold it); a closed one takes it and is
+ * emitted again, one revision higher; a missing one (no trade of its window was on time)
+ * is made, and emitted as revision 0 if its window has closed.
+ */
+int rollups_revise(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
+                   const Fold *trade, PyObject *out) {
+    for (int i = 0; i < t->n_rollups; i++) {
+        Rollup *r = &t->rollups[i];
+        int64_t start = start_1s - start_1s % r->us;
+        Partial *p = rollup_find(r, symbol, symhash, start);
+        if (p == NULL) {
+            int closed = start + r->us <= t->watermark_us;
+            if ((p = partial_new(t, r, i, symbol, symhash, start, closed)) == NULL) return -1;
+            fold_merge(&p->fold, trade);
+            if (mark_changed(t, p) < 0) return -1;
+            if (closed && emit_candle(t, out, symbol, i + 1, start, &p->fold, 0) < 0) return -1;
+            continue;
+        }
+        fold_merge(&p->fold, trade);
+        if (mark_changed(t, p) < 0) return -1;
+        if (p->closed) {
+            p->revision++;
+            if (emit_candle(t, out, symbol, i + 1, start, &p->fold, p->revision) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* The revision number of a revised 1 s window (0 when it was never revised). */
+int64_t revised_1s_find(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start) {
+    Partial *p = rollup_find(&t->revised_1s, symbol, symhash, start);
+    return p == NULL ? 0 : p->revision;
+}
+
+int revised_1s_put(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start,
+                   int64_t revision) {
+    Rollup *r = &t->revised_1s;
+    Partial *p = rollup_find(r, symbol, symhash, start);
+    if (p == NULL && (p = partial_new(t, r, -1, symbol, symhash, start, 1)) == NULL) return -1;
+    p->revision = revision;
+    return mark_changed(t, p);
+}
+
+/* Open partials (candles in progress); closed ones kept for revisions are not counted. */
 Py_ssize_t rollups_count(WindowTable *t) {
     Py_ssize_t n = 0;
+    for (int i = 0; i < t->n_rollups; i++) n += t->rollups[i].len;
+    return n;
+}
+
+/* Everything the state records hold: open and closed partials, revised 1 s entries. */
+Py_ssize_t rollups_state_count(WindowTable *t) {
+    Py_ssize_t n = t->revised_1s.n;
     for (int i = 0; i < t->n_rollups; i++) n += t->rollups[i].n;
     return n;
 }
 
+static void rollup_free(WindowTable *t, Rollup *r) {
+    for (Py_ssize_t k = 0; k < r->len; k++) partial_free(t, r->queue[r->head + k]);
+    for (Py_ssize_t k = 0; k < r->kept_len; k++) partial_free(t, r->kept[r->kept_head + k]);
+    PyMem_Free(r->queue);
+    PyMem_Free(r->kept);
+    PyMem_Free(r->slots);
+    int64_t us = r->us;
+    memset(r, 0, sizeof(*r));
+    r->us = us;
+}
+
 void rollups_free(WindowTable *t) {
-    for (int i = 0; i < t->n_rollups; i++) {
-        Rollup *r = &t->rollups[i];
-        for (Py_ssize_t k = 0; k < r->len; k++) partial_free(t, r->queue[r->head + k]);
-        PyMem_Free(r->queue);
-        PyMem_Free(r->slots);
-        memset(r, 0, sizeof(*r));
-    }
+    for (int i = 0; i < t->n_rollups; i++) rollup_free(t, &t->rollups[i]);
+    rollup_free(t, &t->revised_1s);
     for (Py_ssize_t k = 0; k < t->n_graveyard; k++) partial_free(t, t->graveyard[k]);
     PyMem_Free(t->graveyard);
     PyMem_Free(t->changed);
@@ -249,7 +380,12 @@ static int put_entry(Buffer *b, char op, const Partial *p, int64_t interval_us) 
         buffer_put(b, &p->start, 8) < 0 || buffer_put(b, &len, 1) < 0 ||
         buffer_put(b, symbol, symbol_len) < 0)
         return -1;
-    if (op == 'U' && buffer_put(b, &p->fold, sizeof(Fold)) < 0) return -1;
+    if (op == 'U') {
+        unsigned char flags = p->closed ? FLAG_CLOSED : 0;
+        if (buffer_put(b, &flags, 1) < 0 || buffer_put(b, &p->revision, 8) < 0 ||
+            buffer_put(b, &p->fold, sizeof(Fold)) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -308,11 +444,11 @@ PyObject *rollups_take_delta(WindowTable *t, Py_ssize_t max_bytes) {
     for (Py_ssize_t k = 0; k < t->n_changed; k++) {
         Partial *p = t->changed[k];
         p->changed = 0;
-        if (!p->dead && !failed) failed = chunk_entry(&c, 'U', p, t->rollups[p->slot].us) < 0;
+        if (!p->dead && !failed) failed = chunk_entry(&c, 'U', p, slot_us(t, p->slot)) < 0;
     }
     for (Py_ssize_t k = 0; k < t->n_graveyard; k++) {
         Partial *p = t->graveyard[k];
-        if (!failed) failed = chunk_entry(&c, 'D', p, t->rollups[p->slot].us) < 0;
+        if (!failed) failed = chunk_entry(&c, 'D', p, slot_us(t, p->slot)) < 0;
         partial_free(t, p);
     }
     t->n_changed = t->n_graveyard = 0;
@@ -324,21 +460,25 @@ PyObject *rollups_snapshot(WindowTable *t, Py_ssize_t max_bytes) {
     Chunker c;
     if (chunk_start(&c, max_bytes) < 0) return NULL;
     int failed = 0;
-    for (int i = 0; i < t->n_rollups && !failed; i++) {
-        Rollup *r = &t->rollups[i];
+    for (int i = -1; i < t->n_rollups && !failed; i++) {
+        Rollup *r = slot_rollup(t, i);
         for (Py_ssize_t k = 0; k < r->len && !failed; k++)
             failed = chunk_entry(&c, 'U', r->queue[r->head + k], r->us) < 0;
+        for (Py_ssize_t k = 0; k < r->kept_len && !failed; k++)
+            failed = chunk_entry(&c, 'U', r->kept[r->kept_head + k], r->us) < 0;
     }
     return chunk_finish(&c, failed);
 }
 
-/* Apply one state record (written by this file) to the partials, entry by entry. */
+/* Apply one state record (written by this file, version 1 or 2) to the partials. */
 int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n) {
-    if (n < 1 || data[0] != FORMAT_VERSION) {
-        PyErr_Format(PyExc_ValueError, "rollup state of format %d: this build reads %d",
-                     n ? data[0] : -1, FORMAT_VERSION);
+    int version = n ? data[0] : -1;
+    if (version != 1 && version != FORMAT_VERSION) {
+        PyErr_Format(PyExc_ValueError, "rollup state of format %d: this build reads 1 and %d",
+                     version, FORMAT_VERSION);
         return -1;
     }
+    Py_ssize_t upsert = (version == 1 ? 0 : 9) + (Py_ssize_t)sizeof(Fold);
     Py_ssize_t at = 1;
     while (at < n) {
         if (at + 18 > n) goto truncated;
@@ -348,44 +488,55 @@ int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n) {
         memcpy(&start, data + at + 9, 8);
         unsigned char len = (unsigned char)data[at + 17];
         at += 18;
-        if (at + len + (op == 'U' ? (Py_ssize_t)sizeof(Fold) : 0) > n) goto truncated;
+        if (op != 'U' && op != 'D') goto truncated;
+        if (at + len + (op == 'U' ? upsert : 0) > n) goto truncated;
         PyObject *symbol = PyUnicode_FromStringAndSize(data + at, len);
         if (symbol == NULL) return -1;
         at += len;
         Py_hash_t symhash = PyObject_Hash(symbol);
-        int slot = -1;
+        int slot = -2;
+        if (interval_us == t->base_us) slot = -1;
         for (int i = 0; i < t->n_rollups; i++)
             if (t->rollups[i].us == interval_us) slot = i;
-        if (slot < 0) { /* an interval no longer configured: its partials are dropped */
+        int closed = 0;
+        int64_t revision = 0;
+        const char *fold = data + at;
+        if (op == 'U' && version > 1) {
+            closed = (data[at] & FLAG_CLOSED) != 0;
+            memcpy(&revision, data + at + 1, 8);
+            fold = data + at + 9;
+        }
+        if (op == 'U') at += upsert;
+        if (slot == -2) { /* an interval no longer configured: its partials are dropped */
             Py_DECREF(symbol);
-            if (op == 'U') at += sizeof(Fold);
             continue;
         }
-        Rollup *r = &t->rollups[slot];
+        Rollup *r = slot_rollup(t, slot);
         Partial *p = rollup_find(r, symbol, symhash, start);
         if (op == 'D') {
             if (p != NULL) {
-                for (Py_ssize_t k = 0; k < r->len; k++) {
-                    if (r->queue[r->head + k] == p) {
-                        memmove(r->queue + r->head + k, r->queue + r->head + k + 1,
-                                sizeof(Partial *) * (r->len - k - 1));
-                        r->len--;
-                        break;
-                    }
-                }
+                if (p->closed) queue_remove(r->kept, r->kept_head, &r->kept_len, p);
+                else queue_remove(r->queue, r->head, &r->len, p);
                 rollup_index_remove(r, p);
                 partial_free(t, p);
             }
-        } else if (op == 'U') {
-            if (p == NULL && (p = partial_new(t, r, slot, symbol, symhash, start)) == NULL) {
+        } else {
+            if (p != NULL && p->closed != closed) { /* it closed since the earlier record */
+                queue_remove(p->closed ? r->kept : r->queue, p->closed ? r->kept_head : r->head,
+                             p->closed ? &r->kept_len : &r->len, p);
+                p->closed = closed;
+                if ((closed ? kept_insert(r, p) : queue_insert(r, p)) < 0) {
+                    Py_DECREF(symbol);
+                    return -1;
+                }
+            }
+            if (p == NULL &&
+                (p = partial_new(t, r, slot, symbol, symhash, start, closed)) == NULL) {
                 Py_DECREF(symbol);
                 return -1;
             }
-            memcpy(&p->fold, data + at, sizeof(Fold));
-            at += sizeof(Fold);
-        } else {
-            Py_DECREF(symbol);
-            goto truncated;
+            memcpy(&p->fold, fold, sizeof(Fold));
+            p->revision = revision;
         }
         Py_DECREF(symbol);
     }
@@ -404,7 +555,7 @@ int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t s
         Py_hash_t symhash = PyObject_Hash(symbol);
         if (symhash == -1) return -1;
         Partial *p = rollup_find(r, symbol, symhash, start);
-        if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start)) == NULL) return -1;
+        if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start, 0)) == NULL) return -1;
         p->fold = *fold;
         return 0;
     }

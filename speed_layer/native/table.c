@@ -335,6 +335,27 @@ static inline int same_content(const Seen *e, const Parsed *tr) {
            same_str(e->venue, tr->venue) && same_str(e->side, tr->side);
 }
 
+/* May a trade for the closed 1 s window at `start` still revise its candles? (late by no
+ * more than the revision horizon) */
+static inline int revisable(const WindowTable *t, int64_t start) {
+    return t->revision_us > 0 && start + t->base_us + t->revision_us >= t->watermark_us;
+}
+
+/* The late trade just folded into the closed window w: emit its 1 s candle again (one
+ * revision higher; revision 0 if no trade of it was on time) and revise the rollups. */
+static int revise(WindowTable *t, Window *w, const Parsed *tr) {
+    if (w->emitted) w->revision++;
+    w->emitted = 1;
+    if (t->revised_out == NULL && (t->revised_out = PyList_New(0)) == NULL) return -1;
+    if (emit_candle(t, t->revised_out, w->symbol, 0, w->start, &w->fold, w->revision) < 0)
+        return -1;
+    if (w->revision > 0 && revised_1s_put(t, w->symbol, w->symhash, w->start, w->revision) < 0)
+        return -1;
+    Fold one = {0};
+    fold_trade(&one, tr->price, tr->size, tr->ts, tr->trade_id);
+    return rollups_revise(t, w->symbol, w->symhash, w->start, &one, t->revised_out);
+}
+
 /* Has the watermark reached the earliest end of an open window or of a rollup? */
 static inline int close_is_due(const WindowTable *t, int64_t watermark) {
     return watermark >= t->next_close_us || watermark >= t->next_rollup_close_us;
@@ -354,9 +375,17 @@ int table_add(WindowTable *t, const Parsed *tr, int64_t offset, AddMode mode) {
         Seen *e = w != NULL ? seen_find(w, tr->trade_id) : NULL;
         if (e != NULL) return same_content(e, tr) ? OUT_DUPLICATE : OUT_CONFLICT;
         if (mode == ADD_SCAN) return OUT_LATE;
-        if (w == NULL && (w = window_new(t, tr, start, offset, 1)) == NULL) return -1;
+        int created = w == NULL;
+        if (created && (w = window_new(t, tr, start, offset, 1)) == NULL) return -1;
         if (seen_insert(t, w, tr) < 0) return -1;
-        return OUT_LATE; /* remembered, so that its re-send is a duplicate */
+        if (!revisable(t, start)) return OUT_LATE; /* remembered: its re-send is a duplicate */
+        if (created) w->revision = revised_1s_find(t, w->symbol, w->symhash, w->start);
+        fold_trade(&w->fold, tr->price, tr->size, tr->ts, tr->trade_id);
+        if (mode == ADD_REPLAY) { /* emitted before the restart; the rollups were restored */
+            w->emitted = 1;
+            return OUT_REVISED;
+        }
+        return revise(t, w, tr) < 0 ? -1 : OUT_REVISED;
     }
     if (w != NULL) {
         Seen *e = seen_find(w, tr->trade_id);
@@ -482,15 +511,20 @@ static int intervals_from_tuple(WindowTable *self, PyObject *intervals) {
 
 static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"base_interval_us", "allowed_lateness_us", "dedup_horizon_us",
-                             "intervals", "candle_wire", NULL};
-    long long base, lateness, horizon = 0;
+                             "intervals", "candle_wire", "revision_horizon_us", NULL};
+    long long base, lateness, horizon = 0, revision = 0;
     PyObject *intervals = NULL, *wire = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "LL|LOO", kwlist, &base, &lateness, &horizon,
-                                     &intervals, &wire))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "LL|LOOL", kwlist, &base, &lateness, &horizon,
+                                     &intervals, &wire, &revision))
         return -1;
-    if (base <= 0 || lateness < 0 || horizon < 0) {
+    if (base <= 0 || lateness < 0 || horizon < 0 || revision < 0) {
         PyErr_SetString(PyExc_ValueError,
-                        "base_interval_us must be > 0; lateness and horizon >= 0");
+                        "base_interval_us must be > 0; lateness and horizons >= 0");
+        return -1;
+    }
+    if (revision > 0 && revision >= horizon) {
+        PyErr_SetString(PyExc_ValueError, "the revision horizon must be shorter than the dedup "
+                        "horizon: a re-send inside it must be found as a duplicate");
         return -1;
     }
     if (self->slots != NULL) {
@@ -500,6 +534,8 @@ static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
     self->base_us = base;
     self->lateness_us = lateness;
     self->horizon_us = horizon;
+    self->revision_us = revision;
+    self->revised_1s.us = base;
     self->max_ts_us = NO_TIME;
     self->watermark_us = NO_TIME;
     self->next_close_us = FAR_FUTURE;
@@ -523,6 +559,7 @@ static void WindowTable_dealloc(WindowTable *self) {
         w = next;
     }
     rollups_free(self);
+    Py_CLEAR(self->revised_out);
     PyMem_Free(self->open);
     PyMem_Free(self->kept);
     PyMem_Free(self->slots);
@@ -576,9 +613,10 @@ static PyObject *WindowTable_replay(WindowTable *self, PyObject *const *args, Py
     return add_with_mode(self, args, nargs, ADD_REPLAY);
 }
 
-/* One closed candle as (symbol bytes, candle JSON bytes), counted by interval. */
+/* One candle as (candle key bytes, candle JSON bytes), counted by interval: a first
+ * emission (revision 0) or a revision. */
 int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64_t start,
-                const Fold *fold) {
+                const Fold *fold, int64_t revision) {
     if (!t->has_wire) {
         PyErr_SetString(PyExc_RuntimeError, "this WindowTable was built without candle_wire: "
                         "it cannot close windows into candles");
@@ -586,13 +624,14 @@ int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64
     }
     const char *label = slot == 0 ? t->base_label : t->rollups[slot - 1].label;
     int64_t interval_us = slot == 0 ? t->base_us : t->rollups[slot - 1].us;
-    PyObject *value = encode_candle_json(&t->wire, symbol, label, interval_us, start, fold);
+    PyObject *value = encode_candle_json(&t->wire, symbol, label, interval_us, start, fold,
+                                         revision);
     if (value == NULL) {
         if (!PyErr_Occurred())
             PyErr_Format(PyExc_ValueError, "symbol %R needs JSON escapes", symbol);
         return -1;
     }
-    PyObject *key = PyUnicode_AsUTF8String(symbol);
+    PyObject *key = encode_candle_key(&t->wire, symbol, label, start);
     PyObject *pair = key ? PyTuple_Pack(2, key, value) : NULL;
     Py_XDECREF(key);
     Py_DECREF(value);
@@ -601,12 +640,13 @@ int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64
         return -1;
     }
     Py_DECREF(pair);
-    t->emitted[slot]++;
+    if (revision > 0) t->revised[slot]++;
+    else t->emitted[slot]++;
     return 0;
 }
 
 /*
- * close(watermark) -> [(symbol bytes, candle bytes), ...]: nothing unless close_is_due;
+ * close(watermark) -> [(candle key, candle bytes), ...]: nothing unless close_is_due;
  * then every 1 s window ending at or before the watermark closes (by start, then creation), is folded into the rollups and
  * kept (closed) for the dedup horizon; then every rollup the watermark has passed closes.
  */
@@ -615,6 +655,7 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     if (as_int64(arg, &watermark, "watermark_us") < 0) return NULL;
     if (!close_is_due(self, watermark)) {
         evict(self);
+        rollups_evict(self);
         return PyList_New(0);
     }
     Py_ssize_t n_done = 0;
@@ -644,7 +685,8 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     int failed = 0;
     for (Py_ssize_t i = 0; i < n_done; i++) {
         Window *w = done[i];
-        if (!failed && (emit_candle(self, out, w->symbol, 0, w->start, &w->fold) < 0 ||
+        w->emitted = 1;
+        if (!failed && (emit_candle(self, out, w->symbol, 0, w->start, &w->fold, 0) < 0 ||
                         rollups_fold(self, w->symbol, w->symhash, w->start, &w->fold) < 0))
             failed = 1;
         self->seen_hint = w->seen_cap < MAX_SEEN_HINT ? w->seen_cap : MAX_SEEN_HINT;
@@ -655,6 +697,7 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     if (!failed && rollups_close(self, watermark, out) < 0) failed = 1;
     self->next_rollup_close_us = rollups_next_close(self);
     evict(self);
+    rollups_evict(self);
     if (failed) {
         Py_DECREF(out);
         return NULL;
@@ -725,6 +768,10 @@ static PyObject *WindowTable_rollup_count(WindowTable *self, PyObject *Py_UNUSED
     return PyLong_FromSsize_t(rollups_count(self));
 }
 
+static PyObject *WindowTable_state_count(WindowTable *self, PyObject *Py_UNUSED(x)) {
+    return PyLong_FromSsize_t(rollups_state_count(self));
+}
+
 static PyObject *WindowTable_rollup_folds(WindowTable *self, PyObject *Py_UNUSED(x)) {
     PyObject *out = PyList_New(0);
     for (int i = 0; out != NULL && i < self->n_rollups; i++) {
@@ -791,11 +838,11 @@ static PyObject *WindowTable_put_partial(WindowTable *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyObject *WindowTable_drain_emitted(WindowTable *self, PyObject *Py_UNUSED(x)) {
+static PyObject *drain_counts(WindowTable *self, long long *counts) {
     PyObject *out = PyDict_New();
     for (int i = 0; out != NULL && i <= self->n_rollups; i++) {
-        if (!self->emitted[i]) continue;
-        PyObject *count = PyLong_FromLongLong(self->emitted[i]);
+        if (!counts[i]) continue;
+        PyObject *count = PyLong_FromLongLong(counts[i]);
         const char *label = i == 0 ? self->base_label : self->rollups[i - 1].label;
         if (count == NULL || PyDict_SetItemString(out, label, count) < 0) {
             Py_XDECREF(count);
@@ -803,9 +850,23 @@ static PyObject *WindowTable_drain_emitted(WindowTable *self, PyObject *Py_UNUSE
             break;
         }
         Py_DECREF(count);
-        self->emitted[i] = 0;
+        counts[i] = 0;
     }
     return out;
+}
+
+static PyObject *WindowTable_drain_emitted(WindowTable *self, PyObject *Py_UNUSED(x)) {
+    return drain_counts(self, self->emitted);
+}
+
+static PyObject *WindowTable_drain_revised(WindowTable *self, PyObject *Py_UNUSED(x)) {
+    return drain_counts(self, self->revised);
+}
+
+static PyObject *WindowTable_take_revised(WindowTable *self, PyObject *Py_UNUSED(x)) {
+    PyObject *out = self->revised_out;
+    self->revised_out = NULL;
+    return out != NULL ? out : PyList_New(0);
 }
 
 static PyMethodDef WindowTable_methods[] = {
@@ -819,16 +880,23 @@ static PyMethodDef WindowTable_methods[] = {
      "restore_rollups(state record): apply it to the rollup partials"},
     {"rollup_count", (PyCFunction)WindowTable_rollup_count, METH_NOARGS,
      "live rollup partials"},
+    {"state_count", (PyCFunction)WindowTable_state_count, METH_NOARGS,
+     "entries the state records hold: open and closed (kept) partials, revised 1 s windows"},
     {"rollup_folds", (PyCFunction)WindowTable_rollup_folds, METH_NOARGS,
      "[(interval_us, WindowFold), ...] of the live rollup partials"},
     {"put_partial", (PyCFunction)WindowTable_put_partial, METH_VARARGS,
      "put_partial(interval_us, symbol, start, open, high, low, close, volume, notional, "
      "trade_count, first_ts, last_ts, first_id, last_id): restore one rollup partial"},
     {"drain_emitted", (PyCFunction)WindowTable_drain_emitted, METH_NOARGS,
-     "candles closed since the last call, by interval label"},
+     "candles closed (first emissions) since the last call, by interval label"},
+    {"drain_revised", (PyCFunction)WindowTable_drain_revised, METH_NOARGS,
+     "revisions emitted since the last call, by interval label"},
+    {"take_revised", (PyCFunction)WindowTable_take_revised, METH_NOARGS,
+     "[(candle key, candle bytes)] that late trades inside the revision horizon emitted "
+     "since the last call: each candle they changed, one revision higher"},
     {"add", (PyCFunction)(void (*)(void))WindowTable_add, METH_FASTCALL,
      "add(symbol, trade_id, ts_us, price, size, venue, side, offset) -> outcome code "
-     "(0 applied, 1 duplicate, 2 conflict, 3 late; +8 when a close is due)"},
+     "(0 applied, 1 duplicate, 2 conflict, 3 late, 4 revised; +8 when a close is due)"},
     {"replay", (PyCFunction)(void (*)(void))WindowTable_replay, METH_FASTCALL,
      "replay(...): as add, for a record processed before a restart; never moves time"},
     {"close", (PyCFunction)WindowTable_close, METH_O,
@@ -854,6 +922,7 @@ static PyMemberDef WindowTable_members[] = {
      NULL},
     {"allowed_lateness_us", T_LONGLONG, offsetof(WindowTable, lateness_us), READONLY, NULL},
     {"dedup_horizon_us", T_LONGLONG, offsetof(WindowTable, horizon_us), READONLY, NULL},
+    {"revision_horizon_us", T_LONGLONG, offsetof(WindowTable, revision_us), READONLY, NULL},
     {"base_interval_us", T_LONGLONG, offsetof(WindowTable, base_us), READONLY, NULL},
     {NULL}};
 

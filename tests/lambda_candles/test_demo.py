@@ -18,10 +18,16 @@ import pytest
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
-def test_demo_runs_the_pipeline_and_everything_is_exact(kafka_bootstrap: str,
-                                                        tmp_path: Path) -> None:
+@pytest.mark.parametrize("revision_horizon_ms", [None, 0], ids=["revisions", "no-revisions"])
+def test_demo_runs_the_pipeline_and_everything_is_exact(
+        kafka_bootstrap: str, tmp_path: Path, revision_horizon_ms: int | None) -> None:
+    """With the default revision horizon the chaos stream's late trades (seconds late)
+    revise their candles: the reconcile finds no drift at all. Without revisions they go
+    to trades.late: a breach, every drifted candle attributed to its late trade."""
     env = {**os.environ, "CANDLES_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
            "CANDLES_METRICS_PORT": "0"}
+    if revision_horizon_ms is not None:
+        env["CANDLES_REVISION_HORIZON_MS"] = str(revision_horizon_ms)
     result = subprocess.run(
         [sys.executable, "-m", "lambda_candles", "demo", "--trades", "20000",
          "--workdir", str(tmp_path), "--no-serve"],
@@ -32,14 +38,22 @@ def test_demo_runs_the_pipeline_and_everything_is_exact(kafka_bootstrap: str,
     assert "speed-layer candles vs the contract reference" in out
     assert "batch-layer candles vs the contract reference" in out
     assert out.count("— all exact") == 2
-    assert "dead letter: malformed_json" in out and "late -> trades.late" in out
+    assert "dead letter: malformed_json" in out
     assert list(tmp_path.glob("demo-*/lake/trades/date=*/symbol=*/*.parquet"))
     assert list(tmp_path.glob("demo-*/lake/candles/source=batch/interval=1s/date=*/*.parquet"))
-    # the chaos stream has late trades: a breach, every drifted candle explained
-    assert "verdict: BREACH" in out and " 0 unexplained" in out
     (report,) = tmp_path.glob("demo-*/lake/reports/reconcile/date=*/report.json")
     totals = json.loads(report.read_text())["totals"]
-    assert totals["drifted"] > 0 and totals["unexplained"] == 0
+    revised = int(re.search(r"late, revised their candles ([\d,]+)", out)[1].replace(",", ""))
+    late = int(re.search(r"trades\.late ([\d,]+)", out)[1].replace(",", ""))
+    if revision_horizon_ms == 0:
+        # the chaos stream has late trades: a breach, every drifted candle explained
+        assert revised == 0 and late > 0
+        assert "verdict: BREACH" in out and " 0 unexplained" in out
+        assert totals["drifted"] > 0 and totals["unexplained"] == 0
+    else:
+        assert revised > 0 and late == 0
+        assert "verdict: OK" in out
+        assert totals["drifted"] == 0 and totals["unexplained"] == 0
     (warehouse,) = tmp_path.glob("demo-*/warehouse.duckdb")
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         (bars,) = connection.execute("SELECT COUNT(*) FROM CORE.BARS").fetchone() or (0,)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 import pytest
@@ -49,9 +49,10 @@ PARTITIONS = 3
 SYMBOLS = ("AAA", "BBB", "CCC", "DDD")
 
 
-def speed_settings() -> CandlesSettings:
+def speed_settings(revision_horizon_ms: int = 0) -> CandlesSettings:
     return load_settings(intervals=("1s", "10s", "1m"), allowed_lateness_ms=2_000,
-                         dedup_horizon_ms=6_000, idle_timeout_ms=3_600_000,
+                         dedup_horizon_ms=6_000, revision_horizon_ms=revision_horizon_ms,
+                         idle_timeout_ms=3_600_000,
                          speed_commit_interval_ms=1, speed_backlog_commit_interval_ms=1,
                          speed_batch_size=64, kafka_bootstrap_servers="memory:0")
 
@@ -100,8 +101,9 @@ class Outputs:
     crashes: int
 
 
-def run(stream: list[tuple[int, bytes, int]], crash_at: set[int], seed: int) -> Outputs:
-    config = speed_settings()
+def run(stream: list[tuple[int, bytes, int]], crash_at: set[int], seed: int,
+        revision_horizon_ms: int = 0) -> Outputs:
+    config = speed_settings(revision_horizon_ms)
     kafka = MemoryKafka(PARTITIONS, crash_at=crash_at)
     for partition, value, ts_ms in stream:
         kafka.append(config.topic_trades, partition, Record(b"k", value, ts_ms))
@@ -153,21 +155,43 @@ def assert_once(counts: Counter[object], what: str) -> None:
     assert not twice, f"{what} committed more than once: {twice[:3]}"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def latest_revisions(values: Counter[bytes]) -> list[Candle]:
+    """The latest revision of each candle, sorted by key, after checking that each candle's
+    revisions are exactly 0, 1, ..., n: none skipped, none emitted twice."""
+    by_key: dict[tuple[str, int, int], list[Candle]] = {}
+    for value in values:
+        candle = decode_candle(value)
+        by_key.setdefault(candle.key, []).append(candle)
+    for key, emitted in by_key.items():
+        numbers = sorted(c.revision for c in emitted)
+        assert numbers == list(range(len(numbers))), f"{key}: revisions {numbers}"
+    return [max(by_key[key], key=lambda c: c.revision) for key in sorted(by_key)]
+
+
+@pytest.mark.parametrize("revision_horizon_ms", [0, 4_000], ids=["no-revisions", "revisions"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams(), st.lists(st.floats(0, 1.2), min_size=1, max_size=8), st.integers(0, 10**6))
 def test_crashes_at_any_call_change_no_output(
-    stream: list[tuple[int, bytes, int]], cuts: list[float], seed: int
+    revision_horizon_ms: int, stream: list[tuple[int, bytes, int]], cuts: list[float],
+    seed: int
 ) -> None:
-    clean = run(stream, set(), seed)
+    """With revisions on, trades up to 4 s late revise their candles (the stream delays
+    some by 3 s beyond the 2 s lateness, and re-sends some 5 s later): the latest revision
+    of each candle is the reference over every trade not in trades.late, and a crash
+    anywhere changes no byte of the output, revision numbers included."""
+    clean = run(stream, set(), seed, revision_horizon_ms)
     for outputs in (clean,):
         assert_once(outputs.candles, "a candle")
         assert_once(outputs.late, "a late trade")
         assert_once(outputs.dead, "a dead letter")
     intervals = speed_settings().intervals_us
-    candles = sorted((decode_candle(v) for v in clean.candles), key=lambda c: c.key)
-    assert candles == applied_reference(stream, set(clean.late), intervals)
+    candles = latest_revisions(clean.candles)
+    if not revision_horizon_ms:
+        assert all(c.revision == 0 for c in candles)
+    assert [replace(c, revision=0) for c in candles] == applied_reference(
+        stream, set(clean.late), intervals)
     crash_at = {max(1, int(cut * clean.calls)) for cut in cuts}
-    crashed = run(stream, crash_at, seed + 1)
+    crashed = run(stream, crash_at, seed + 1, revision_horizon_ms)
     if min(crash_at) < clean.calls // 2:  # reached for sure: a restart redoes work
         assert crashed.crashes >= 1
     assert_once(crashed.candles, "a candle")
@@ -176,6 +200,36 @@ def test_crashes_at_any_call_change_no_output(
     assert crashed.candles == clean.candles
     assert crashed.late == clean.late
     assert crashed.dead == clean.dead
+
+
+def test_revisions_survive_a_crash_at_every_call() -> None:
+    """A fixed stream whose late trades revise 1 s candles and closed 10 s rollups, some
+    twice, one a window no on-time trade reached: a crash at any single call leaves the
+    output byte for byte as the clean run's, revision numbers included."""
+    trades, arrivals = [], []
+    for i in range(120):
+        trade = Trade(SYMBOLS[i % 2], i, T0 + i * 200_000, 100 + i % 9, 1 + i % 5, "x", "buy")
+        trades.append(trade)
+        # every 7th trade arrives 3.5 s late: past the 2 s lateness, inside the 4 s horizon
+        arrivals.append((trade.ts_us + (3_500_000 if i % 7 == 3 else 0), i, trade))
+    ghost = Trade("CCC", 500, T0 + 5 * S + 1, 77, 1, "x", "buy")  # only ever late
+    twice = [Trade("AAA", 600 + k, T0 + 19 * S + 300_000 + k, 90 + k, 2, "x", "buy")
+             for k in range(2)]  # two late trades for one second, also in a closed rollup
+    for trade in (ghost, *twice):
+        arrivals.append((trade.ts_us + 3_600_000 + trade.trade_id, trade.trade_id, trade))
+    arrivals.sort(key=lambda a: (a[0], a[1]))
+    stream = [(0, orjson.dumps(trade.to_wire()), at // 1000) for at, _, trade in arrivals]
+    clean = run(stream, set(), 1, revision_horizon_ms=4_000)
+    candles = latest_revisions(clean.candles)
+    assert max(c.revision for c in candles if c.interval_us == S) >= 2
+    assert max(c.revision for c in candles if c.interval_us == 10 * S) >= 2
+    assert not clean.late
+    intervals = speed_settings().intervals_us
+    assert [replace(c, revision=0) for c in candles] == candles_from_trades(
+        [*trades, ghost, *twice], intervals)
+    for cut in range(1, clean.calls, max(1, clean.calls // 60)):
+        crashed = run(stream, {cut}, cut, revision_horizon_ms=4_000)
+        assert crashed.candles == clean.candles, f"crash at call {cut}"
 
 
 def test_the_property_catches_a_commit_that_skips_records_not_yet_replayed(

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from candle_core.candle import Candle
-from candle_core.codec import decode_candle
+from candle_core.codec import candle_message_key, decode_candle
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from candle_core.windows import parse_interval
@@ -24,9 +24,10 @@ LATENESS_US = 2 * S
 
 
 def decoded(closed: Closed) -> list[Candle]:
-    """The candles a watermark step closed, from their wire bytes (key = symbol)."""
+    """The candles a watermark step closed, from their wire bytes (key = the candle's)."""
     candles = [decode_candle(value) for _, value in closed.candles]
-    assert [key for key, _ in closed.candles] == [c.symbol.encode() for c in candles]
+    assert [key for key, _ in closed.candles] == [
+        candle_message_key(c.symbol, c.interval_us, c.window_start_us) for c in candles]
     return candles
 
 

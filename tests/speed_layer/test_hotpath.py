@@ -267,18 +267,22 @@ class Outcomes:
     native_dead: int = field(default=0, compare=False)
 
 
-def run_batch(messages: list[Message], native: bool, replay_until: int | None = None
-              ) -> Outcomes:
-    """``SpeedLayer._process`` over one batch of partition 0, then the end-of-input flush."""
+def run_batch(messages: list[Message], native: bool, replay_until: int | None = None,
+              revision_horizon_ms: int = 0) -> Outcomes:
+    """``SpeedLayer._process`` over one batch of partition 0, then the end-of-input flush.
+    With revisions, late trades (1.5 s late in these batches) revise their candles."""
     config = load_settings(intervals=("1s", "10s", "1m"), allowed_lateness_ms=2_000,
-                           max_future_skew_ms=SKEW_US // 1000, dedup_horizon_ms=0,
+                           max_future_skew_ms=SKEW_US // 1000,
+                           dedup_horizon_ms=6_000 if revision_horizon_ms else 0,
+                           revision_horizon_ms=revision_horizon_ms,
                            kafka_bootstrap_servers="memory:0")
     kafka = MemoryKafka(1)
     clients = memory_clients(kafka, config.topic_speed_state, random.Random(0), 10)
     layer = SpeedLayer(config, clients, SpeedMetrics(CollectorRegistry()), Heartbeat(60.0))
     counting = CountingScanner(layer.scanner)
     layer.scanner = counting if native else PythonPathOnly()  # type: ignore[assignment]
-    engine = PartitionEngine(config.intervals_us, config.allowed_lateness_us, 0)
+    engine = PartitionEngine(config.intervals_us, config.allowed_lateness_us,
+                             config.dedup_horizon_us, config.revision_horizon_us)
     run = PartitionRun.restored(engine, PartitionState(), 1.0)
     run.cursor.replay_until = replay_until
     layer.partitions[0] = run
@@ -323,28 +327,39 @@ def chaotic_batch(seed: int, count: int = 3000) -> list[Message]:
     return messages
 
 
+@pytest.mark.parametrize("revision_horizon_ms", [0, 4_000], ids=["no-revisions", "revisions"])
 @pytest.mark.parametrize("seed", range(6))
-def test_a_scanned_batch_leaves_what_python_would(seed: int) -> None:
+def test_a_scanned_batch_leaves_what_python_would(seed: int, revision_horizon_ms: int) -> None:
     messages = chaotic_batch(seed)
-    native = run_batch(messages, native=True)
-    python = run_batch(messages, native=False)
+    native = run_batch(messages, native=True, revision_horizon_ms=revision_horizon_ms)
+    python = run_batch(messages, native=False, revision_horizon_ms=revision_horizon_ms)
     assert native == python
     assert native.position == python.position == len(messages)
-    assert native.native_valid > 0.9 * int(str(native.summary["valid"]))  # the common case
+    # the common case is native; a late trade that revises takes Python's path by design
+    on_time = int(str(native.summary["valid"])) - int(str(native.summary["revising"]))
+    assert native.native_valid > 0.9 * on_time
     assert native.native_dead > 0  # future-stamped trades dead-lettered natively, identically
     reasons = {dict(headers).get("candles.reason") for topic, _, headers in native.produced
                if topic == "trades.dlq"}
     assert {b"missing_field", b"future_timestamp", b"conflicting_duplicate"} <= reasons
     topics = {topic for topic, _, _ in native.produced}
-    assert {"candles", "trades.late", "trades.dlq"} <= topics
+    assert {"candles", "trades.dlq"} <= topics
+    assert ("trades.late" in topics) == (not revision_horizon_ms)
+    revisions = [value for topic, value, _ in native.produced
+                 if topic == "candles" and b'"revision":' in value]
+    assert bool(revisions) == bool(revision_horizon_ms)
     assert int(str(native.summary["duplicates"])) > 0
 
 
-def test_a_replayed_stretch_rebuilds_windows_and_reports_nothing() -> None:
+@pytest.mark.parametrize("revision_horizon_ms", [0, 4_000], ids=["no-revisions", "revisions"])
+def test_a_replayed_stretch_rebuilds_windows_and_reports_nothing(
+        revision_horizon_ms: int) -> None:
     messages = chaotic_batch(7, count=400)
     replay_until = len(messages) // 2
-    native = run_batch(messages, native=True, replay_until=replay_until)
-    python = run_batch(messages, native=False, replay_until=replay_until)
+    native = run_batch(messages, native=True, replay_until=replay_until,
+                       revision_horizon_ms=revision_horizon_ms)
+    python = run_batch(messages, native=False, replay_until=replay_until,
+                       revision_horizon_ms=revision_horizon_ms)
     assert native == python
     assert native.position == len(messages)
     offsets = [int(dict(headers)["candles.source.offset"]) for topic, _, headers in

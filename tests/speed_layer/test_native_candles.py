@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from candle_core.candle import CandleBuilder
-from candle_core.codec import decode_candle, encode_candle, native_candle_wire
+from candle_core.codec import candle_message_key, decode_candle, encode_candle, native_candle_wire
 from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
@@ -47,7 +47,7 @@ def test_a_closed_window_is_encode_candle_of_candle_builder(
         window.add("BRK.A", trade_id, T0 + ts, price, size, None, None, offset)
         builder.add(T0 + ts, trade_id, price, size)
     (key, value), *_ = window.close(FAR_FUTURE)
-    assert key == b"BRK.A"
+    assert key == candle_message_key("BRK.A", S, T0) == b"BRK.A|1s|%d" % T0
     assert value == encode_candle(builder.build())
 
 

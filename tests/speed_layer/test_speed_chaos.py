@@ -24,8 +24,16 @@ CHAOS = ChaosRates(malformed=0.01, duplicate=0.01, conflict=0.005, out_of_order=
                    late=0.005, future=0.005)
 
 
-def test_chaos_stream_dead_letters_late_trades_and_duplicates(kafka_bootstrap: str) -> None:
-    pipeline = Pipeline(kafka_bootstrap, partitions=4)
+@pytest.mark.parametrize("revision_horizon_ms", [0, None], ids=["no-revisions", "default"])
+def test_chaos_stream_dead_letters_late_trades_and_duplicates(
+        kafka_bootstrap: str, revision_horizon_ms: int | None) -> None:
+    """Without revisions, late trades go to trades.late and the candles are the reference
+    over the rest; with the default horizon the simulator's late trades (a few seconds
+    late) revise their candles instead: nothing is late, and the latest revision of every
+    candle is the reference over every valid trade."""
+    env = {} if revision_horizon_ms is None else {
+        "CANDLES_REVISION_HORIZON_MS": str(revision_horizon_ms)}
+    pipeline = Pipeline(kafka_bootstrap, partitions=4, extra_env=env)
     pipeline.create_topics()
     settings = pipeline.settings
     config = SimulationConfig(trades=40_000, start_us=1_767_225_600_000_000, seed=9,
@@ -52,8 +60,14 @@ def test_chaos_stream_dead_letters_late_trades_and_duplicates(kafka_bootstrap: s
             (orjson.loads(bytes(decode_late(m.value() or b"").trade))
              for m in pipeline.messages(settings.topic_late))}
     injected_late = {trade_key(r.value) for r, t in pairs if t.label is Label.LATE}
-    assert late <= injected_late | resent_keys(pairs)
-    assert len(injected_late - late) <= 0.2 * len(injected_late)
+    if revision_horizon_ms == 0:
+        assert late <= injected_late | resent_keys(pairs)
+        assert len(injected_late - late) <= 0.2 * len(injected_late)
+    else:
+        assert not late
+        assert " them, 0 late," in result.stdout
+        revised = [c for c in committed_candles(pipeline) if c.revision > 0]
+        assert len(revised) >= len(injected_late) // 2, "the late trades revised few candles"
 
     # candles: the reference over valid trades that were not late; duplicates count once
     parser = TradeParser(settings.max_future_skew_us)

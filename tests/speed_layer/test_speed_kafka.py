@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from candle_core.candle import Candle
+from candle_core.candle import Candle, latest_revisions
 from candle_core.codec import decode_candle
 from candle_core.reference import candles_from_trades
 from candle_core.side_outputs import decode_late
@@ -27,9 +27,16 @@ def committed_candles(pipeline: Pipeline) -> list[Candle]:
 
 
 def assert_exact(candles: list[Candle], trades: list[Trade], intervals: tuple[int, ...]) -> None:
-    keys = Counter(c.key for c in candles)
-    assert not [k for k, n in keys.items() if n > 1], "a candle was emitted twice"
-    assert sorted(candles, key=lambda c: c.key) == candles_from_trades(trades, intervals)
+    """Each candle's revisions are 0, 1, ..., n, each emitted once, and the latest revision
+    of every candle is the reference over ``trades``."""
+    revisions: dict[tuple[str, int, int], list[int]] = {}
+    for candle in candles:
+        revisions.setdefault(candle.key, []).append(candle.revision)
+    wrong = {k: r for k, r in revisions.items() if sorted(r) != list(range(len(r)))}
+    assert not wrong, f"a revision emitted twice or skipped: {list(wrong.items())[:3]}"
+    latest = latest_revisions(candles)
+    assert [replace(latest[key], revision=0) for key in sorted(latest)] == \
+        candles_from_trades(trades, intervals)
 
 
 @pytest.fixture
@@ -47,7 +54,12 @@ def test_clean_stream_equals_reference_every_interval(pipeline: Pipeline) -> Non
     assert_exact(committed_candles(pipeline), trades, pipeline.settings.intervals_us)
 
 
-def test_out_of_order_within_lateness_and_late_beyond_it(pipeline: Pipeline) -> None:
+def test_out_of_order_within_lateness_and_late_beyond_it(kafka_bootstrap: str) -> None:
+    """Revisions off (CANDLES_REVISION_HORIZON_MS=0): every trade for a closed window is
+    late. tests/speed_layer/test_revisions_kafka.py has the same with revisions on."""
+    pipeline = Pipeline(kafka_bootstrap, partitions=4,
+                        extra_env={"CANDLES_REVISION_HORIZON_MS": "0"})
+    pipeline.create_topics()
     trades = clean_stream(6_000, seed=11, span_s=200)
     lateness_us = pipeline.settings.allowed_lateness_us
     delays = [0] * len(trades)

@@ -2,10 +2,13 @@
 
 Kills land 1-4 s apart, so they hit start-up, the changelog restore, the replay below
 ``processed`` (with commits inside it) and commits. After the last kill the layer runs to
-the end of the stream; then, reading with read_committed, every interval's candles must
-equal the reference, no candle twice, ``trades.late`` exactly the late set and the DLQ
-exactly the bad set. A second torture kills one of two instances again and again while
-the stream arrives, so rebalances happen mid-transaction.
+the end of the stream; then, reading with read_committed, the latest revision of every
+interval's candles must equal the reference, no revision twice or skipped, ``trades.late``
+exactly the late set and the DLQ exactly the bad set. Revisions are on (the default
+horizon): the stream's 90 s late trades revise their candles, so a kill also lands on
+revisions and on the changelog records that keep their numbers. A second torture kills one
+of two instances again and again while the stream arrives, so rebalances happen
+mid-transaction.
 """
 
 from __future__ import annotations
@@ -67,10 +70,11 @@ def test_twenty_sigkills_at_random_moments_lose_and_double_nothing(
     assert result.returncode == 0, result.stderr[-3000:]
     print(result.stdout.strip())
     outcome = verdict(pipeline, stream)
-    print(f"{outcome.candles:,} candles committed; missing {len(outcome.missing)}, short "
-          f"{len(outcome.short)}, twice {len(outcome.twice)}; late {outcome.late_diff}, "
-          f"dlq {outcome.dead_diff}")
+    print(f"{outcome.candles:,} candles committed ({outcome.revised:,} revised); missing "
+          f"{len(outcome.missing)}, short {len(outcome.short)}, twice {len(outcome.twice)}; "
+          f"late {outcome.late_diff}, dlq {outcome.dead_diff}")
     outcome.assert_exact()
+    assert outcome.revised > 1000, "the late trades should have revised their candles"
 
 
 def test_killing_one_of_two_instances_again_and_again_is_exact(
@@ -121,5 +125,7 @@ def test_killing_one_of_two_instances_again_and_again_is_exact(
                           timeout_s=600)
     assert result.returncode == 0, result.stderr[-3000:]
     outcome = verdict(pipeline, stream)
-    print(f"{revocations} revocations of a; {outcome.candles:,} candles committed")
+    print(f"{revocations} revocations of a; {outcome.candles:,} candles committed "
+          f"({outcome.revised:,} revised)")
     outcome.assert_exact()
+    assert outcome.revised > 0
