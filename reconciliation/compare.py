@@ -2,8 +2,10 @@
 
 On clean data nearly every candle matches exactly, so equality is decided column-wise in
 Polars over the whole date, and only the rest become :class:`~candle_core.candle.Candle`
-pairs for :func:`reconciliation.drift.candle_drift` (exact fractions). A key the speed
-side holds twice is an exactly-once violation and is reported on its own.
+pairs for :func:`reconciliation.drift.candle_drift` (exact fractions). The speed side holds
+every revision of a candle; only the latest is compared (older revisions are neither extra
+candles nor drift), and the candles that were revised are counted. An emission (key and
+revision) the speed side holds twice is an exactly-once violation, reported on its own.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from candle_core.candle import Candle
-from candle_core.codec import CANDLE_SCHEMA, candles_from_table
+from candle_core.codec import CANDLE_SCHEMA, REVISION_FIELD, candles_from_table
 from reconciliation.drift import CandleDrift, CandleKey, candle_drift
+from storage.speed_candles import latest_revisions
 
 KEY = ("symbol", "interval_us", "window_start_us")
 VALUES = tuple(name for name in CANDLE_SCHEMA.names if name not in (*KEY, "interval"))
@@ -30,21 +33,33 @@ class Comparison:
     exact: Counter[GroupKey] = field(default_factory=Counter)
     differing: list[CandleDrift] = field(default_factory=list)
     speed_duplicates: list[CandleKey] = field(default_factory=list)
+    speed_candles: int = 0
+    """Speed candles compared: each once, as its latest revision."""
+    revised: Counter[GroupKey] = field(default_factory=Counter)
+    """Speed candles whose latest revision is above 0."""
 
     def extend(self, other: Comparison) -> None:
         self.exact.update(other.exact)
         self.differing.extend(other.differing)
         self.speed_duplicates.extend(other.speed_duplicates)
+        self.speed_candles += other.speed_candles
+        self.revised.update(other.revised)
 
 
 def compare(speed: pl.DataFrame, batch: pl.DataFrame) -> Comparison:
-    """Every candle of ``speed`` and ``batch`` (same interval set), joined on the key."""
+    """Every candle of ``speed`` (every revision, as
+    :func:`storage.speed_candles.read_speed_candles` reads them) and ``batch`` (same
+    interval set), joined on the key: the speed side by its latest revisions."""
     result = Comparison()
+    if REVISION_FIELD not in speed.columns:  # rows from before revisions: first emissions
+        speed = speed.with_columns(pl.lit(0, pl.Int64).alias(REVISION_FIELD))
     if speed.height:
-        repeated = speed.group_by(KEY).len().filter(pl.col("len") > 1)
-        result.speed_duplicates = sorted(repeated.select(KEY).iter_rows())
-        speed = speed.sort([*KEY, "kafka_partition", "kafka_offset"]).unique(
-            KEY, keep="first", maintain_order=True)
+        repeated = speed.group_by([*KEY, REVISION_FIELD]).len().filter(pl.col("len") > 1)
+        result.speed_duplicates = sorted(set(repeated.select(KEY).iter_rows()))
+        speed = latest_revisions(speed).candles
+        revised = speed.filter(pl.col(REVISION_FIELD) > 0).group_by("symbol", "interval_us")
+        result.revised.update({(s, i): n for s, i, n in revised.len().iter_rows()})
+    result.speed_candles = speed.height
     speed = speed.select(CANDLE_SCHEMA.names).with_columns(pl.lit(True).alias("_in_speed"))
     batch = batch.select(CANDLE_SCHEMA.names).with_columns(pl.lit(True).alias("_in_batch"))
     joined = speed.join(batch, on=list(KEY), how="full", coalesce=True, suffix=BATCH)
@@ -67,6 +82,8 @@ def differing_drifts(rows: pl.DataFrame) -> list[CandleDrift]:
 
 
 def _side(rows: pl.DataFrame, suffix: str, present: str) -> dict[CandleKey, Candle]:
+    """One side's candles of the joined rows (revision 0: a revision is not a value, so
+    a speed candle equals its batch candle when every value does)."""
     side = rows.filter(pl.col(present).is_not_null()).select(
         *(pl.col(name) for name in KEY),
         *(pl.col(name + suffix).alias(name) for name in ("interval", *VALUES)))

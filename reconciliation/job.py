@@ -51,6 +51,11 @@ class Reconciliation:
         return sum(g.unexplained for g in self.groups) + len(self.comparison.speed_duplicates)
 
     @property
+    def revised(self) -> int:
+        """Speed candles compared by a revision above 0 (docs/reconciliation.md)."""
+        return sum(g.revised for g in self.groups)
+
+    @property
     def breached(self) -> int:
         return sum(g.breaches for g in self.groups)
 
@@ -76,10 +81,12 @@ def reconcile(store: Store, settings: ReconcileSettings, date: str,
             raise DatasetNotFoundError(
                 f"{store.root_uri}/{candles_dir(BATCH_SOURCE, label, date)}",
                 f"run `candles batch --date {date}` first (the batch candles are the truth)")
-        candles[SPEED_SOURCE] += speed.height
+        compared = compare(speed, batch)
+        candles[SPEED_SOURCE] += compared.speed_candles
         candles[BATCH_SOURCE] += batch.height
-        comparison.extend(compare(speed, batch))
-        say(f"{label}: {batch.height:,} batch candles, {speed.height:,} speed candles")
+        comparison.extend(compared)
+        say(f"{label}: {batch.height:,} batch candles, {compared.speed_candles:,} speed "
+            f"candles ({sum(compared.revised.values()):,} revised)")
     if not candles[SPEED_SOURCE]:
         raise DatasetNotFoundError(
             f"{store.root_uri}/{candles_dir(SPEED_SOURCE, '<interval>', date)}",
@@ -87,7 +94,8 @@ def reconcile(store: Store, settings: ReconcileSettings, date: str,
             f"{settings.topic_candles} topic (not --trades-only)?")
     attributions, evidence = _attribute(store, settings, date, comparison, say)
     threshold = Fraction(settings.drift_threshold)
-    groups = summarize(comparison.differing, threshold, comparison.exact, attributions)
+    groups = summarize(comparison.differing, threshold, comparison.exact, attributions,
+                       comparison.revised)
     return Reconciliation(date, labels, threshold, comparison,
                           attributions, groups, evidence, candles,
                           time.perf_counter() - began)

@@ -44,6 +44,10 @@ class ReconcileMetrics:
         self.unexplained = Gauge("candles_reconcile_unexplained_candles",
                                  "Differing or missing candles with no cause in the archive.",
                                  group, registry=registry)
+        self.revised = Gauge("candles_reconcile_revised_candles",
+                             "Speed candles compared by a revision above 0 (a late trade "
+                             "inside the revision horizon changed them).", group,
+                             registry=registry)
         self.attributed = Gauge("candles_reconcile_attributed_candles",
                                 "Differing candles explained by a cause.", [*group, "cause"],
                                 registry=registry)
@@ -90,6 +94,7 @@ class ReconcileMetrics:
             self.compared.labels(*labels).set(group.compared)
             self.breached.labels(*labels).set(group.breaches)
             self.unexplained.labels(*labels).set(group.unexplained)
+            self.revised.labels(*labels).set(group.revised)
             for cause in CAUSES:
                 self.attributed.labels(*labels, cause).set(group.attributed[cause])
             self.max_drift.labels(*labels).set(group.max_candle_drift)

@@ -25,7 +25,7 @@ def render(console: Console, report: ReconcileReport, max_rows: int = 20) -> Non
     threshold = percent(float(report.threshold))
     table = Table(title=f"reconcile {report.date} (threshold {threshold})")
     for name in ("symbol", "int.", "compared", "exact", "drifted", "no speed", "no batch",
-                 "> thr.", "unexpl.", "max drift", "late/dlq/dup"):
+                 "> thr.", "unexpl.", "revised", "max drift", "late/dlq/dup"):
         table.add_column(name, justify="left" if name in ("symbol", "int.") else "right",
                          no_wrap=name in ("symbol", "max drift"))
     for group in groups[:max_rows]:
@@ -34,7 +34,7 @@ def render(console: Console, report: ReconcileReport, max_rows: int = 20) -> Non
         table.add_row(group.symbol, group.interval, f"{group.compared:,}",
                       f"{group.exact:,}", f"{group.drifted:,}",
                       f"{group.missing_speed:,}", f"{group.missing_batch:,}",
-                      f"{group.breached:,}", f"{group.unexplained:,}",
+                      f"{group.breached:,}", f"{group.unexplained:,}", f"{group.revised:,}",
                       percent(group.max_candle_drift),
                       f"{causes['late']}/{causes['dlq']}/{causes['duplicate']}", style=style)
     if len(groups) > max_rows:
@@ -47,7 +47,8 @@ def render(console: Console, report: ReconcileReport, max_rows: int = 20) -> Non
         f"{totals.compared:,} compared, {totals.exact:,} exact, {totals.drifted:,} "
         f"drifted, {totals.missing_speed:,} missing in speed, {totals.missing_batch:,} "
         f"missing in batch; {totals.breached:,} over the threshold, "
-        f"{totals.unexplained:,} unexplained")
+        f"{totals.unexplained:,} unexplained; {totals.revised:,} speed candles revised "
+        "(their latest revision compared)")
     console.print(f"verdict: [{VERDICT_STYLE[verdict]}]{verdict.upper()}[/] — "
                   f"{VERDICT_TEXT[verdict]}")
 

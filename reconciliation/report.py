@@ -60,6 +60,7 @@ def report_of(result: Reconciliation) -> ReconcileReport:
             breached=result.breached,
             unexplained=result.unexplained,
             speed_duplicates=len(result.comparison.speed_duplicates),
+            revised=result.revised,
         ),
         attributed={cause: sum(g.attributed[cause] for g in groups) for cause in CAUSES},
         evidence=result.evidence,
@@ -77,7 +78,7 @@ def _group(group: GroupSummary) -> GroupReport:
         missing_speed=group.missing_speed, missing_batch=group.missing_batch,
         breached=group.breaches, unexplained=group.unexplained,
         attributed=group.attributed, max_candle_drift=group.max_candle_drift,
-        max_drift=group.max_drift, p99_drift=group.p99_drift)
+        max_drift=group.max_drift, p99_drift=group.p99_drift, revised=group.revised)
 
 
 def _key(key: tuple[str, int, int]) -> CandleRef:

@@ -21,15 +21,9 @@ from storage.layout import (
     late_dir,
     live_files,
 )
-from storage.schemas import (
-    DEAD_LETTER_SCHEMA,
-    DUPLICATE_TRADE_SCHEMA,
-    LATE_TRADE_SCHEMA,
-    SPEED_CANDLE_SCHEMA,
-)
+from storage.schemas import DEAD_LETTER_SCHEMA, DUPLICATE_TRADE_SCHEMA, LATE_TRADE_SCHEMA
+from storage.speed_candles import read_speed_candles
 from storage.store import Store
-
-LINEAGE = ("kafka_partition", "kafka_offset")
 
 
 def file_uris(store: Store, directory: str) -> list[str]:
@@ -39,11 +33,14 @@ def file_uris(store: Store, directory: str) -> list[str]:
 def read_candles(store: Store, source: str, interval: str, date: str) -> pl.DataFrame:
     """One side's candles of one interval and date (an empty frame when there are none).
 
-    Speed candles keep their Kafka position, so duplicates on the topic can be found.
+    Speed candles come with every revision, its number and its Kafka position
+    (:func:`storage.speed_candles.read_speed_candles`), so that the comparison can take
+    the latest revision of each and still find an emission archived twice.
     """
-    columns = [*CANDLE_SCHEMA.names, *(LINEAGE if source == SPEED_SOURCE else ())]
-    return read_directory(store, candles_dir(source, interval, date), SPEED_CANDLE_SCHEMA,
-                          columns)
+    if source == SPEED_SOURCE:
+        return read_speed_candles(store, interval, date)
+    return read_directory(store, candles_dir(source, interval, date), CANDLE_SCHEMA,
+                          CANDLE_SCHEMA.names)
 
 
 def read_late(store: Store, date: str) -> pl.DataFrame:

@@ -33,6 +33,7 @@ class GroupSummary:
     missing_batch: int = 0
     breaches: int = 0
     unexplained: int = 0
+    revised: int = 0  # speed candles whose latest revision, the one compared, is above 0
     attributed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CAUSES, 0))
     max_candle_drift: float = 0.0
     max_drift: dict[str, float] = field(default_factory=dict)
@@ -52,20 +53,24 @@ def nearest_rank(sorted_values: list[Fraction], quantile: float, zeros: int = 0)
 
 def summarize(drifts: Iterable[CandleDrift], threshold: Fraction,
               exact: Mapping[GroupKey, int] | None = None,
-              attributions: Mapping[CandleKey, Attribution] | None = None
-              ) -> list[GroupSummary]:
+              attributions: Mapping[CandleKey, Attribution] | None = None,
+              revised: Mapping[GroupKey, int] | None = None) -> list[GroupSummary]:
     """Group candles by ``(symbol, interval)`` and compute the figures.
 
     ``drifts`` may hold exact matches too; ``exact`` adds matches known only by count.
-    A differing candle without an attribution counts as unexplained.
+    A differing candle without an attribution counts as unexplained. ``revised`` counts
+    the speed candles compared by a revision above 0.
     """
     groups: dict[GroupKey, list[CandleDrift]] = defaultdict(list)
     for drift in drifts:
         groups[(drift.key[0], drift.key[1])].append(drift)
-    for key in exact or {}:
+    for key in (*(exact or {}), *(revised or {})):
         groups.setdefault(key, [])
-    return [_summarize(key, members, threshold, (exact or {}).get(key, 0), attributions or {})
-            for key, members in sorted(groups.items())]
+    summaries = [_summarize(key, members, threshold, (exact or {}).get(key, 0),
+                            attributions or {}) for key, members in sorted(groups.items())]
+    for summary in summaries:
+        summary.revised = (revised or {}).get((summary.symbol, summary.interval_us), 0)
+    return summaries
 
 
 def _summarize(key: GroupKey, members: list[CandleDrift], threshold: Fraction, exact: int,

@@ -2,8 +2,10 @@
 
 Each value is decoded with the contract's :func:`~candle_core.codec.decode_candle`; files
 go to ``candles/source=speed/interval=<label>/date=<window date>/``, cut per window-start
-hour, sorted by ``(symbol, window_start_us, offset)``. Undecodable values are archived
-with reason ``bad_candle``.
+hour, sorted by ``(symbol, window_start_us, offset)``. Every revision of a candle is a row
+of its own, with its ``revision`` (all revisions of a candle share its Kafka key, so they
+sit in one partition in revision order); readers pick the latest with
+:mod:`storage.speed_candles`. Undecodable values are archived with reason ``bad_candle``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import pyarrow as pa
 
 from candle_core.candle import Candle
-from candle_core.codec import candles_to_table, decode_candle
+from candle_core.codec import CANDLE_SCHEMA, candles_to_table, decode_candle
 from candle_core.windows import interval_label
 from storage.layout import SPEED_SOURCE, US_PER_HOUR, candles_dir, date_of, hour_of
 from storage.rows import FilePart, InvalidRow, Message, invalid_parts, lineage
-from storage.schemas import SPEED_CANDLE_SCHEMA
+from storage.schemas import REVISION, SPEED_CANDLE_SCHEMA
 from storage.tables import runs, with_group
 
 BAD_CANDLE = "bad_candle"
@@ -65,8 +67,10 @@ class CandleRows:
 
 
 def candle_table(rows: list[tuple[Candle, Message]], topic: str, partition: int) -> pa.Table:
-    """Candles with lineage as a table with :data:`SPEED_CANDLE_SCHEMA`."""
+    """Candles with their revisions and lineage as a table with :data:`SPEED_CANDLE_SCHEMA`."""
     table = candles_to_table(row[0] for row in rows)
+    table = table.add_column(len(CANDLE_SCHEMA), REVISION,
+                             pa.array([row[0].revision for row in rows], REVISION.type))
     messages = [row[1] for row in rows]
     extra = lineage(topic, partition, [m.offset for m in messages],
                     [m.timestamp_ms for m in messages])

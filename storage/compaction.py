@@ -6,7 +6,10 @@ named ``<topic>+<partition>+<first>-<last>.compacted.parquet``. The new file app
 one atomic write; from that moment :func:`storage.layout.live_files` hides the inputs it
 covers, so a reader never sees a row twice or misses one. The inputs are deleted after
 (a crash in between only leaves garbage that the next run deletes). An open chunk's file
-is never merged: it may still grow. Running it again changes nothing.
+is never merged: it may still grow. Running it again changes nothing. Speed-candle files
+written before revisions existed get their ``revision`` column (0) when merged, so old and
+new files merge into one :data:`~storage.schemas.SPEED_CANDLE_SCHEMA` file; every revision
+stays a row (no row is marked the latest: see :mod:`storage.speed_candles`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pyarrow as pa
 
 from storage.layout import SPEED_SOURCE, ChunkName, candles_source_dir, live_files, parse_name
 from storage.parquet_io import COMPACTED_KEY, decode, encode, is_sealed
+from storage.speed_candles import with_revision
 from storage.store import FileEntry, Store
 
 SORT_KEYS = {"trades": ("ts_us", "trade_id", "kafka_offset"),
@@ -63,8 +67,9 @@ def compact_date(store: Store, date: str, target_rows: int) -> CompactionSummary
 def compact_directory(store: Store, directory: str, entries: list[FileEntry],
                       target_rows: int, summary: CompactionSummary) -> None:
     kind = directory.split("/", 1)[0]
+    upgrade = with_revision if kind == "candles" else _same
     for pack in packs(store, live_files(entries), target_rows):
-        table = pa.concat_tables([i.table.replace_schema_metadata(None) for i in pack])
+        table = pa.concat_tables([upgrade(i.table.replace_schema_metadata(None)) for i in pack])
         table = table.sort_by([(key, "ascending") for key in SORT_KEYS[kind]])
         first, last = pack[0].name, pack[-1].name
         name = ChunkName(first.topic, first.partition, first.first, last.last)
@@ -110,6 +115,10 @@ def sealed_chunks(store: Store, live: list[FileEntry]) -> Iterator[list[Input]]:
         unit.append(Input(entry, name, decode(data)))
     if unit:
         yield unit
+
+
+def _same(table: pa.Table) -> pa.Table:
+    return table
 
 
 def _ready(pack: list[Input]) -> Iterator[list[Input]]:

@@ -78,3 +78,13 @@ class BadReportError(StorageError, TerminalError):
         self.where, self.problem = where, problem
         super().__init__(f"{where}: not a reconciliation report this version can read "
                          f"({problem}); run `candles reconcile` for that date again")
+
+
+class BadDatasetError(StorageError, TerminalError):
+    """Files of the dataset lack what every file of their kind has (damaged, or not ours)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where, self.problem = where, problem
+        super().__init__(f"{where}: {problem}. These files were not written by `candles "
+                         "archive` or were damaged: move them away and archive the topic "
+                         "again (a replay rewrites the same files)")

@@ -31,7 +31,10 @@ from storage.store import Store
 
 REPORT_VERSION = 1
 """Bumped when a key changes meaning or goes away; readers refuse a version they do not
-know (a report without ``version`` is version 1, the shape before the key existed)."""
+know (a report without ``version`` is version 1, the shape before the key existed). A new
+key with a default does not bump it: an older report reads with the default, and an older
+reader ignores the key (``revised``, added with speed-candle revisions, is 0 in reports
+from before them, which is what they found)."""
 REPORT_NAME = "report.json"
 DRIFTED_NAME = "drifted.parquet"
 VOLATILE = ("version", "run_id", "generated_at", "seconds")
@@ -64,6 +67,7 @@ class Totals(msgspec.Struct, frozen=True, kw_only=True):
     breached: int
     unexplained: int
     speed_duplicates: int
+    revised: int = 0  # speed candles compared by their latest revision, above 0
 
 
 class GroupReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,6 +86,7 @@ class GroupReport(msgspec.Struct, frozen=True, kw_only=True):
     max_candle_drift: float
     max_drift: dict[str, float]
     p99_drift: dict[str, float]
+    revised: int = 0
 
 
 class CandleRef(msgspec.Struct, frozen=True, kw_only=True):

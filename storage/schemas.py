@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from candle_core.codec import CANDLE_SCHEMA, TRADE_SCHEMA
+from candle_core.codec import CANDLE_SCHEMA, REVISION_FIELD, TRADE_SCHEMA
 
 LINEAGE_FIELDS = [
     pa.field("kafka_topic", pa.string(), nullable=False),
@@ -22,8 +22,13 @@ LINEAGE_NAMES = [f.name for f in LINEAGE_FIELDS]
 ARCHIVE_TRADE_SCHEMA = pa.schema([*TRADE_SCHEMA, *LINEAGE_FIELDS])
 """A valid trade in ``trades/``: :data:`~candle_core.codec.TRADE_SCHEMA` + lineage."""
 
-SPEED_CANDLE_SCHEMA = pa.schema([*CANDLE_SCHEMA, *LINEAGE_FIELDS])
-"""A speed-layer candle in ``candles/source=speed/``: ``CANDLE_SCHEMA`` + lineage."""
+REVISION = pa.field(REVISION_FIELD, pa.int64(), nullable=False)
+"""Which emission of its candle a speed candle is (0: the first; docs/master-dataset.md)."""
+
+SPEED_CANDLE_SCHEMA = pa.schema([*CANDLE_SCHEMA, REVISION, *LINEAGE_FIELDS])
+"""A speed-layer candle in ``candles/source=speed/``: ``CANDLE_SCHEMA``, its revision and
+lineage. Every revision is a row of its own; files written before revisions existed have
+no ``revision`` column, and :mod:`storage.speed_candles` reads them as revision 0."""
 
 INVALID_SCHEMA = pa.schema([
     *LINEAGE_FIELDS,

@@ -17,8 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from candle_core.trade import Trade
+from storage.local import LocalStore
+from storage.speed_candles import read_latest_speed_candles, read_speed_candles
 from tests.pipeline import Pipeline
-from tests.reconciliation.runs import DATE, make_pipeline, run_pipeline
+from tests.reconciliation.runs import DATE, Records, make_pipeline, run_pipeline
 from tests.speed_layer.trades import as_records, clean_stream
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -78,17 +80,25 @@ def test_deleted_speed_candles_are_missing_and_unexplained(
     assert all(not c["explained"] for c in report["worst"] if c["match"] == "missing_speed")
 
 
+def late_stream(pipeline: Pipeline) -> tuple[list[Trade], set[int], Records]:
+    """1% of the trades 4 s later than the allowed lateness; none in the last fifth, so
+    later trades move the watermark past their windows."""
+    trades = clean_stream(TRADES, seed=12)
+    rnd = random.Random(5)
+    late = set(rnd.sample(range(len(trades) * 4 // 5), len(trades) // 100))
+    lateness_us = pipeline.settings.allowed_lateness_us
+    delays = [lateness_us + 4_000_000 if i in late else 0 for i in range(len(trades))]
+    return trades, late, as_records(trades, delays)
+
+
 def test_late_trades_are_the_attributed_cause_of_the_breach(
         kafka_bootstrap: str, tmp_path: Path) -> None:
     root = tmp_path / "lake"
     pipeline = make_pipeline(kafka_bootstrap, root)
-    trades = clean_stream(TRADES, seed=12)
-    rnd = random.Random(5)
-    # 1% late; none in the last fifth, so later trades move the watermark past their windows
-    late = set(rnd.sample(range(len(trades) * 4 // 5), len(trades) // 100))
-    lateness_us = pipeline.settings.allowed_lateness_us
-    delays = [lateness_us + 4_000_000 if i in late else 0 for i in range(len(trades))]
-    run_pipeline(pipeline, as_records(trades, delays))
+    # no revisions: every late trade goes to trades.late, and its window drifts
+    pipeline.extra_env["CANDLES_REVISION_HORIZON_MS"] = "0"
+    trades, late, records = late_stream(pipeline)
+    run_pipeline(pipeline, records)
     status, report = reconcile(pipeline, root)
     assert (status, report["verdict"]) == (1, "breach")
     assert report["totals"]["unexplained"] == 0
@@ -106,6 +116,31 @@ def test_late_trades_are_the_attributed_cause_of_the_breach(
 
 def late_ids(trades: list[Trade], late: set[int]) -> list[Trade]:
     return [trades[i] for i in sorted(late)]
+
+
+def test_late_trades_inside_the_revision_horizon_revise_and_reconcile_clean(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    pipeline = make_pipeline(kafka_bootstrap, root)  # the default revision horizon: 10 min
+    trades, late, records = late_stream(pipeline)
+    run_pipeline(pipeline, records)
+    status, report = reconcile(pipeline, root)
+    totals = report["totals"]
+    assert (status, report["verdict"]) == (0, "ok")
+    assert totals["compared"] == totals["exact"] == report["candles"]["batch"] > 0
+    assert report["candles"]["speed"] == report["candles"]["batch"]  # old revisions: no extra
+    assert totals["drifted"] == totals["missing_speed"] == totals["missing_batch"] == 0
+    assert totals["unexplained"] == totals["speed_duplicates"] == 0
+    late_windows = {(t.symbol, t.ts_us // 1_000_000 * 1_000_000)
+                    for t in late_ids(trades, late)}
+    groups = report["groups"]
+    assert sum(g["revised"] for g in groups if g["interval"] == "1s") == len(late_windows)
+    assert totals["revised"] == sum(g["revised"] for g in groups)
+    store = LocalStore(root)
+    archived = [read_speed_candles(store, label, DATE) for label in report["intervals"]]
+    latest = [read_latest_speed_candles(store, label, DATE) for label in report["intervals"]]
+    assert totals["revised"] == sum(found.revised for found in latest)
+    assert sum(f.height for f in archived) > sum(found.candles.height for found in latest)
 
 
 def warehouse_rows(path: Path) -> list[tuple[object, ...]]:

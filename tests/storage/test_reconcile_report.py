@@ -74,3 +74,17 @@ def test_a_report_from_before_the_version_key_is_version_1(tmp_path: Path) -> No
     reports.store.write_bytes(f"{reports.directory(DATE)}/report.json",
                               json.dumps(data).encode())
     assert reports.read(DATE) == report
+
+
+def test_a_report_from_before_revisions_reads_with_none_revised(tmp_path: Path) -> None:
+    reports = ReportFiles.of(LocalStore(tmp_path), "reports")
+    report = sample_report(DATE, "ok", revised=3)
+    data = report.to_dict()
+    assert data["totals"]["revised"] == 3
+    del data["totals"]["revised"]  # what reconcile wrote before speed candles had revisions
+    reports.store.write_bytes(f"{reports.directory(DATE)}/report.json",
+                              json.dumps(data).encode())
+    read = reports.read(DATE)
+    assert read is not None and read.totals.revised == 0
+    assert read == msgspec.structs.replace(
+        report, totals=msgspec.structs.replace(report.totals, revised=0))
