@@ -1,10 +1,12 @@
 """Fan-out of candle events to stream subscribers, on the asyncio loop.
 
 The Kafka thread hands each batch to :meth:`Hub.publish` with ``call_soon_threadsafe``.
-A subscriber watches one ``(symbol, interval)``: it gets that interval's final candles,
-and every live (in-progress) 1 s candle of its symbol as the in-progress candle of its
-interval (:func:`serving.merge.in_progress`). A slow subscriber loses events, never
-blocks the others.
+A subscriber watches one ``(symbol, interval)``: it gets that interval's final candles
+(first emissions and revisions, which carry ``revision`` > 0 and replace the bar of the
+same window; the ring has already dropped stale copies), and every live (in-progress)
+1 s candle of its symbol as the in-progress candle of its interval
+(:func:`serving.merge.in_progress`). A slow subscriber loses events, never blocks the
+others.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ One daemon thread owns two ``read_committed`` consumers that assign partitions d
 (no group membership, no commits: every serving replica reads the same tail). Final
 candles are read from ``ring_hours`` ago by message time (the ring's tail), live ones from
 the end. Each batch goes to the ring (finals) and to the hub on the event loop.
+
+``candles`` is keyed by candle (``candle_message_key``), so a window's revisions share a
+partition and arrive in order; a re-read after a reconnect still repeats older ones, which
+the ring drops (:func:`serving.merge.supersedes`) before they reach a subscriber.
 """
 
 from __future__ import annotations
@@ -94,15 +98,24 @@ class LiveFeed:
             except Exception:
                 log.warning("undecodable candle", extra={"topic": message.topic(),
                             "partition": message.partition(), "offset": message.offset()})
+        self.handle(kind, candles)
+
+    def handle(self, kind: str, candles: list[Candle]) -> None:
+        """Hold final candles in the ring and publish what is news: every final candle the
+        ring took (a first emission or a higher revision; a copy the ring already held at
+        the same or a higher revision is dropped) and each symbol's newest live update."""
         if not candles:
             return
         self.metrics.consumed.labels(kind).inc(len(candles))
         if kind == FINAL:
-            for candle in candles:
-                self.ring.add(candle)
+            held = [candle for candle in candles if self.ring.add(candle)]
+            self.metrics.revisions.inc(sum(1 for candle in held if candle.revision))
+            self.metrics.stale.inc(len(candles) - len(held))
+            candles = held
         else:
             candles = newest_per_symbol(candles)
-        self.publish(kind, candles)
+        if candles:
+            self.publish(kind, candles)
 
 
 def newest_per_symbol(candles: list[Candle]) -> list[Candle]:

@@ -11,6 +11,14 @@ needs no partial coverage::
 
 Batch bars are ``verified`` unless the day's verdict is critical. The result is sorted by
 ``window_start_us`` with one bar per window: no gap, no overlap.
+
+The speed layer may emit a window's candle more than once: a late trade inside its
+revision horizon emits it again, one ``revision`` higher. The highest revision is the
+speed layer's latest word, and a lower or equal one never replaces it (:func:`supersedes`),
+whatever order the copies arrive in::
+
+    arrivals:  rev 0, rev 2, rev 1 (out of order), rev 2 (redelivered)
+    held:      rev 0  rev 2  rev 2                 rev 2
 """
 
 from __future__ import annotations
@@ -40,17 +48,27 @@ def is_verified(verdict: str) -> bool:
     return verdict != CRITICAL
 
 
+def supersedes(candidate: Candle, held: Candle | None) -> bool:
+    """Whether ``candidate`` replaces ``held``, a copy of the same window's candle: only a
+    strictly higher revision does, so that redelivery and out-of-order copies never go back."""
+    return held is None or candidate.revision > held.revision
+
+
 def merge_series(batch: Iterable[Candle], speed: Iterable[Candle],
                  verdicts: Mapping[str, str]) -> list[Bar]:
     """One bar per window: batch where the window's day has a verdict, else speed.
 
     ``verdicts`` maps a covered day (``YYYY-MM-DD``) to its report's verdict. Speed candles
-    may come twice (archive and topic tail): the same window counts once.
+    may come more than once (archive and topic tail, revisions): the same window counts
+    once, as its highest revision (the first copy of it).
     """
     bars: dict[int, Bar] = {}
     for candle in speed:
-        if date_of(candle.window_start_us) not in verdicts:
-            bars.setdefault(candle.window_start_us, Bar(candle, SPEED, False))
+        if date_of(candle.window_start_us) in verdicts:
+            continue
+        held = bars.get(candle.window_start_us)
+        if supersedes(candle, None if held is None else held.candle):
+            bars[candle.window_start_us] = Bar(candle, SPEED, False)
     for candle in batch:
         verdict = verdicts.get(date_of(candle.window_start_us))
         if verdict is not None:

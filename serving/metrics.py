@@ -18,6 +18,13 @@ class ServeMetrics:
                                   registry=registry)
         self.ring_candles = Gauge("candles_serve_ring_candles",
                                   "Final speed candles held in memory.", registry=registry)
+        self.revisions = Counter("candles_serve_revisions",
+                                 "Revised final candles (revision > 0) that replaced the "
+                                 "held bar.", registry=registry)
+        self.stale = Counter("candles_serve_stale_candles",
+                             "Final candles dropped: the same or a higher revision of the "
+                             "window was already held (redelivery, out of order).",
+                             registry=registry)
         self.stream_clients = Gauge("candles_serve_stream_clients",
                                     "Open event streams.", registry=registry)
         self.stream_events = Counter("candles_serve_stream_events",

@@ -1,11 +1,13 @@
 """The recent tail of final speed candles, in memory: one bounded series per
-``(symbol, interval)``, shared by the Kafka consumer thread and the API (hence the lock)."""
+``(symbol, interval)``, shared by the Kafka consumer thread and the API (hence the lock).
+A window holds its highest revision (:func:`serving.merge.supersedes`)."""
 
 from __future__ import annotations
 
 import threading
 
 from candle_core.candle import Candle
+from serving.merge import supersedes
 from storage.layout import date_of
 
 
@@ -18,14 +20,19 @@ class Ring:
         self._series: dict[tuple[str, int], dict[int, Candle]] = {}
         self._lock = threading.Lock()
 
-    def add(self, candle: Candle) -> None:
+    def add(self, candle: Candle) -> bool:
+        """Hold ``candle`` unless its window already holds the same or a higher revision;
+        ``True`` when it was held (it is news for the stream's subscribers)."""
         key = (candle.symbol, candle.interval_us)
         with self._lock:
             series = self._series.setdefault(key, {})
+            if not supersedes(candle, series.get(candle.window_start_us)):
+                return False
             series[candle.window_start_us] = candle
             if len(series) > self.max_bars * 1.1 or (
                     candle.window_start_us - min(series) > self.max_age_us * 1.1):
                 self._trim(key, series)
+        return True
 
     def _trim(self, key: tuple[str, int], series: dict[int, Candle]) -> None:
         newest = max(series)

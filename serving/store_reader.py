@@ -4,20 +4,22 @@ paging from re-reading the same files; a report written later is seen within ``t
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from collections.abc import Callable
 from typing import Any
 
-import pyarrow.compute as pc
+import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from candle_core.candle import Candle
-from candle_core.codec import candles_from_table
+from candle_core.codec import REVISION_FIELD, candles_from_table
 from serving.settings import ServeSettings
-from storage.candle_files import read_candle_table
 from storage.layout import BATCH_SOURCE, SPEED_SOURCE, candles_dir
 from storage.reconcile_report import ReconcileReport, ReportFiles
+from storage.speed_candles import read_latest_speed_candles
 from storage.store import Store
 
 CAUSE_PREFIX = "cause_"
@@ -86,11 +88,12 @@ class ArchiveReader:
         return self._cache.get(("batch", symbol, interval, date), compute)
 
     def speed(self, symbol: str, interval: str, date: str) -> list[Candle]:
-        """The archived speed candles (from the ``candles`` topic) of one symbol and day."""
+        """The archived speed candles (from the ``candles`` topic) of one symbol and day,
+        each the latest revision the archive holds, with its ``revision``."""
         def compute() -> list[Candle]:
-            table = read_candle_table(self.store, SPEED_SOURCE, interval, date)
-            table = table.filter(pc.equal(table["symbol"], symbol))
-            return candles_from_table(table.sort_by("window_start_us"))
+            latest = read_latest_speed_candles(self.store, interval, date).candles
+            rows = latest.filter(pl.col("symbol") == symbol).sort("window_start_us")
+            return revised_candles(rows.to_arrow())
         return self._cache.get(("speed", symbol, interval, date), compute)
 
     def drifted(self, symbol: str, interval: str, date: str) -> dict[int, dict[str, Any]]:
@@ -109,6 +112,13 @@ class ArchiveReader:
         entries = self.store.list_files(candles_dir(BATCH_SOURCE, "1s", date))
         return sorted(e.name.removesuffix(".parquet") for e in entries
                       if e.name.endswith(".parquet") and not e.name.startswith("."))
+
+
+def revised_candles(table: pa.Table) -> list[Candle]:
+    """Candles of a speed-candle table, each with the table's ``revision``."""
+    revisions = table[REVISION_FIELD].to_pylist()
+    return [dataclasses.replace(candle, revision=revision) if revision else candle
+            for candle, revision in zip(candles_from_table(table), revisions, strict=True)]
 
 
 def drift_info(row: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,9 @@ class BarOut(BaseModel):
     volume: str
     vwap: str
     trade_count: int
+    revision: int = Field(description=(
+        "How many times the speed layer re-emitted this candle for late trades inside its "
+        "revision horizon: 0 is its first emission (and every batch bar)."))
     plot: dict[str, float] = Field(description="open..vwap as floats, for drawing only.")
     source: str = Field(description="batch (reconciled day) or speed.")
     verified: bool = Field(description="A batch bar of a day whose verdict is not critical.")
@@ -66,7 +69,7 @@ def bar_wire(bar: Bar, drift: dict[str, Any] | None = None) -> dict[str, Any]:
         "symbol": candle.symbol, "interval": interval_label(candle.interval_us),
         "time": candle.window_start_us // 1_000_000,
         "window_start_us": candle.window_start_us, "window_end_us": candle.window_end_us,
-        **values, "trade_count": candle.trade_count,
+        **values, "trade_count": candle.trade_count, "revision": candle.revision,
         "plot": {name: float(text) for name, text in values.items()},
         "source": bar.source, "verified": bar.verified, "drift": drift,
     }

@@ -3,12 +3,14 @@
 ::
 
     day 1 (2026-01-01, report: breach)      day 2 (2026-01-02, no report)
-    batch: every window (the truth)          speed: every window (archived)
-    speed: every window, one drifted         batch: none
+    batch: every window (the truth)          speed: every window (archived), one 1 s
+    speed: every window, one drifted           window twice: revision 0, then 1 (high up)
+                                             batch: none
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from candle_core.candle import Candle
-from candle_core.codec import candles_to_table
+from candle_core.codec import REVISION_FIELD, candles_to_table
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from lambda_candles.settings import CandlesSettings, load_settings
@@ -32,6 +34,7 @@ DAY1_US = 1_767_225_600_000_000
 DAY2_US = DAY1_US + 86_400_000_000
 SYMBOL = "BTCUSDT"
 DRIFTED_WINDOW_US = DAY1_US + 5_000_000
+REVISED_WINDOW_US = DAY2_US + 7_000_000
 INTERVALS = ("1s", "10s", "1m")
 
 
@@ -52,6 +55,7 @@ def parquet(table: pa.Table) -> bytes:
 
 def speed_table(candles: list[Candle]) -> pa.Table:
     table = candles_to_table(candles)
+    table = table.append_column(REVISION_FIELD, pa.array([c.revision for c in candles]))
     n = table.num_rows
     lineage = {"kafka_topic": ["candles"] * n, "kafka_partition": [0] * n,
                "kafka_offset": list(range(n)), "kafka_timestamp_ms": [0] * n}
@@ -78,7 +82,7 @@ def build_archive(root: Path) -> tuple[LocalStore, CandlesSettings]:
         batch = [c for c in day1 if c.interval_us == _us(interval)]
         store.write_bytes(f"{candles_dir('batch', interval, DAY1)}/{SYMBOL}.parquet",
                           parquet(candles_to_table(batch)))
-        for day, candles in ((DAY1, day1), (DAY2, day2)):
+        for day, candles in ((DAY1, day1), (DAY2, [*day2, revision_of(day2)])):
             speed = [c for c in candles if c.interval_us == _us(interval)]
             store.write_bytes(f"{candles_dir('speed', interval, day)}/"
                               f"candles+0+{0:019d}-{99:019d}.h00.parquet",
@@ -88,6 +92,12 @@ def build_archive(root: Path) -> tuple[LocalStore, CandlesSettings]:
     ReportFiles.of(store, settings.reports_dir).write(report, parquet(
         pa.Table.from_pylist([drifted_row(drifted)], schema=DRIFTED_SCHEMA)))
     return store, settings
+
+
+def revision_of(day2: list[Candle]) -> Candle:
+    """Revision 1 of day 2's 1 s candle at ``REVISED_WINDOW_US``: a late trade raised its high."""
+    candle = next(c for c in day2 if c.key == (SYMBOL, 1_000_000, REVISED_WINDOW_US))
+    return dataclasses.replace(candle, high=candle.high + 10**8, revision=1)
 
 
 def _us(label: str) -> int:

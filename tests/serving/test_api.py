@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from candle_core.reference import candles_from_trades
 from serving.app import STATIC, create_app
 from serving.services import ServeOptions
 from serving.vendor import RECORD_NAME, VENDOR_DIR
@@ -20,8 +22,10 @@ from tests.serving.archive import (
     DAY1_US,
     DAY2_US,
     DRIFTED_WINDOW_US,
+    REVISED_WINDOW_US,
     SYMBOL,
     build_archive,
+    trades,
 )
 
 ONE_S = 1_000_000
@@ -115,6 +119,38 @@ def test_drift_gives_the_summary_and_404_for_a_date_without_report(client: TestC
     assert client.get("/drift", params={"date": "01/02/2026"}).status_code == 422
 
 
+def test_a_revision_in_the_tail_replaces_the_archived_bar_and_a_stale_one_does_not(
+        tmp_path: Path) -> None:
+    """Day 2 is archived (revision 0); the topic's tail then brings a revision of its
+    third second, and later an older revision of it (out of order)."""
+    store, settings = build_archive(tmp_path / "lake")
+    app = create_app(settings, ServeOptions(kafka=False), store)
+    third = candles_from_trades(trades(DAY2_US, 3), ["1s"])[2]
+    ring = app.state.services.ring
+    assert ring.add(dataclasses.replace(third, high=third.high + 10**8, revision=2))
+    assert not ring.add(dataclasses.replace(third, high=third.high + 10**6, revision=1))
+    with TestClient(app) as fresh:
+        bars = get(fresh, "/candles", symbol=SYMBOL, interval="1s", limit=5000, **SPAN)["bars"]
+    by_start = {b["window_start_us"]: b for b in bars}
+    shown = by_start[third.window_start_us]
+    assert shown["revision"] == 2 and shown["source"] == "speed"
+    assert shown["plot"]["high"] == (third.high + 10**8) / 10**8
+    revisions = {b["window_start_us"]: b["revision"] for b in bars if b["revision"]}
+    assert revisions == {third.window_start_us: 2, REVISED_WINDOW_US: 1}  # the rest: 0
+    assert len(bars) == 240
+
+
+def test_an_archived_window_is_served_as_its_latest_revision(client: TestClient) -> None:
+    bars = get(client, "/candles", symbol=SYMBOL, interval="1s",
+               **{"from": "2026-01-02T00:00:06Z", "to": "2026-01-02T00:00:09Z"})["bars"]
+    assert [(b["window_start_us"], b["revision"]) for b in bars] == [
+        (REVISED_WINDOW_US - ONE_S, 0), (REVISED_WINDOW_US, 1), (REVISED_WINDOW_US + ONE_S, 0)]
+    archived = next(c for c in candles_from_trades(trades(DAY2_US, 120), ["1s"])
+                    if c.window_start_us == REVISED_WINDOW_US)
+    assert bars[1]["plot"]["high"] == (archived.high + 10**8) / 10**8  # the revised value
+    assert bars[1]["trade_count"] == archived.trade_count
+
+
 def test_symbols_status_health_metrics_and_openapi(client: TestClient) -> None:
     assert get(client, "/symbols") == {"symbols": [SYMBOL], "intervals": list(
         client.app.state.services.settings.intervals)}  # type: ignore[attr-defined]
@@ -126,6 +162,7 @@ def test_symbols_status_health_metrics_and_openapi(client: TestClient) -> None:
     assert 'candles_serve_requests_total{endpoint="/candles",status="200"}' in metrics
     schema = get(client, "/openapi.json")
     assert {"/candles", "/drift", "/symbols", "/stream", "/healthz"} <= set(schema["paths"])
+    assert "revision" in schema["components"]["schemas"]["BarOut"]["required"]
 
 
 def test_the_page_and_its_vendored_chart_library_are_served(client: TestClient) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -11,8 +12,10 @@ from prometheus_client import CollectorRegistry
 from candle_core.candle import Candle, rollup
 from candle_core.reference import candles_from_trades
 from serving.hub import FINAL, LIVE, Hub
+from serving.live import LiveFeed
 from serving.metrics import ServeMetrics
 from serving.ring import Ring
+from serving.settings import ServeSettings
 from serving.status import Rates, sums
 from tests.serving.archive import DAY2_US, SYMBOL, trades
 
@@ -32,6 +35,49 @@ def test_the_ring_keeps_the_newest_bars_by_age_and_count() -> None:
     assert starts[-1] == DAY2_US + 99 * ONE_S  # the newest is always kept
     assert 30 <= len(kept) <= 33 and starts == sorted(starts)  # trimmed in batches of 10%
     assert ring.symbols() == {SYMBOL} and ring.dates(SYMBOL, ONE_S) == {"2026-01-02"}
+
+
+def revised(candle: Candle, revision: int) -> Candle:
+    """The speed layer's re-emission of ``candle`` after a late trade (high moved)."""
+    return dataclasses.replace(candle, high=candle.high + revision, revision=revision)
+
+
+def test_the_ring_holds_the_highest_revision_of_a_window() -> None:
+    ring = Ring(max_age_us=3600 * ONE_S, max_bars=1000)
+    first, second = seconds(2)
+    assert ring.add(first) and ring.add(second)
+    assert ring.add(revised(first, 2))       # a revision replaces the first emission
+    assert not ring.add(revised(first, 1))   # out of order: never goes back
+    assert not ring.add(revised(first, 2))   # redelivered: nothing new
+    assert not ring.add(first)               # the tail re-read after a reconnect
+    assert ring.series(SYMBOL, ONE_S, 0, 2**62) == [revised(first, 2), second]
+    assert len(ring) == 2
+
+
+def test_the_feed_publishes_a_revision_and_drops_stale_copies() -> None:
+    """finals on ``candles``: rev 0, rev 1 (a late trade), rev 0 again (redelivered)::
+
+        subscriber (1s):   final rev 0 -> final rev 1      (the stale copy never arrives)
+    """
+    metrics = ServeMetrics(CollectorRegistry())
+
+    async def scenario() -> list[dict[str, Any]]:
+        ring = Ring(3600 * ONE_S, 1000)
+        hub = Hub(ring, metrics)
+        subscriber = hub.subscribe(SYMBOL, ONE_S)
+        feed = LiveFeed(ServeSettings(), ring, hub.publish, metrics, ring_hours=1.0)
+        first = seconds(1)[0]
+        feed.handle(FINAL, [first])
+        feed.handle(FINAL, [revised(first, 1), first])
+        feed.handle(FINAL, [revised(first, 1)])
+        return [subscriber.queue.get_nowait() for _ in range(subscriber.queue.qsize())]
+
+    events = asyncio.run(scenario())
+    assert [(e["kind"], e["bar"]["revision"]) for e in events] == [(FINAL, 0), (FINAL, 1)]
+    assert events[1]["bar"]["window_start_us"] == events[0]["bar"]["window_start_us"]
+    assert events[1]["bar"]["plot"]["high"] > events[0]["bar"]["plot"]["high"]
+    assert metrics.total("candles_serve_revisions_total") == 1
+    assert metrics.total("candles_serve_stale_candles_total") == 2
 
 
 def test_a_live_event_is_the_in_progress_candle_of_the_subscribers_interval() -> None:

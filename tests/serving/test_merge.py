@@ -9,7 +9,7 @@ import pytest
 
 from candle_core.candle import Candle, rollup
 from candle_core.reference import candles_from_trades
-from serving.merge import BATCH, SPEED, in_progress, merge_series, page
+from serving.merge import BATCH, SPEED, in_progress, merge_series, page, supersedes
 from tests.serving.archive import DAY1, DAY1_US, DAY2_US, trades
 
 ONE_S = 1_000_000
@@ -22,6 +22,11 @@ def one_second(start_us: int, seconds: int) -> list[Candle]:
 def shifted(candle: Candle, by: int) -> Candle:
     """A speed candle that differs from its batch twin (close moved)."""
     return dataclasses.replace(candle, close=candle.close + by)
+
+
+def revised(candle: Candle, revision: int) -> Candle:
+    """The speed layer's re-emission of ``candle`` after a late trade (high moved)."""
+    return dataclasses.replace(candle, high=candle.high + revision, revision=revision)
 
 
 @pytest.mark.parametrize(("verdict", "verified"), [
@@ -72,3 +77,36 @@ def test_in_progress_rolls_up_finals_and_the_live_partial_exactly() -> None:
     # finals of an earlier window are not part of the in-progress candle
     assert in_progress(one_second(DAY2_US - 20 * ONE_S, 3), live, 10 * ONE_S) == \
         rollup([live], 10 * ONE_S)[0]
+
+
+@pytest.mark.parametrize(("candidate", "held", "replaces"), [
+    (0, None, True),   # the window's first copy is always held
+    (1, 0, True),      # a revision replaces the first emission
+    (3, 1, True),      # revisions may skip (the ones between were never seen)
+    (0, 1, False),     # out of order: an older copy arriving late never goes back
+    (1, 1, False),     # redelivery of the held revision: nothing new
+    (0, 0, False),     # redelivery of a first emission (a consumer re-reading the tail)
+])
+def test_only_a_higher_revision_supersedes_the_held_candle(
+        candidate: int, held: int | None, replaces: bool) -> None:
+    candle = one_second(DAY2_US, 1)[0]
+    held_candle = None if held is None else revised(candle, held)
+    assert supersedes(revised(candle, candidate), held_candle) is replaces
+
+
+@pytest.mark.parametrize("arrivals", [
+    [0, 1, 2],     # in order
+    [0, 2, 1],     # revision 1 delivered after 2
+    [2, 0, 1, 2],  # the newest first (the tail), then the archive's older copies
+])
+def test_a_speed_window_is_served_as_its_highest_revision(arrivals: list[int]) -> None:
+    first, neighbour = one_second(DAY2_US, 2)
+    speed = [revised(first, revision) for revision in arrivals] + [neighbour]
+    bars = merge_series([], speed, {})
+    assert [b.candle for b in bars] == [revised(first, 2), neighbour]
+
+
+def test_a_revised_speed_bar_never_shows_on_a_reconciled_day() -> None:
+    batch = one_second(DAY1_US, 2)
+    bars = merge_series(batch, [revised(c, 3) for c in batch], {DAY1: "ok"})
+    assert [b.candle for b in bars] == batch and {b.candle.revision for b in bars} == {0}
