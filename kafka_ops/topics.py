@@ -32,6 +32,19 @@ class TopicSpec:
 # as ``trades`` allows (the broker's default, about 1 MiB).
 DLQ_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
+# ``candles`` holds one key per candle (``symbol|interval|window_start_us``) and a revised
+# candle is emitted again under its key, so compaction keeps its latest revision, and
+# ``delete`` still drops candles older than the retention. Compaction waits a day, so any
+# consumer less than a day behind (the archiver re-reading an uncommitted chunk) sees every
+# revision; daily segments let it start then (the active segment is never compacted, and
+# the broker rolls one only every 7 days by default).
+CANDLES_TOPIC_CONFIG = {
+    "cleanup.policy": "compact,delete",
+    "retention.ms": str(30 * DAY_MS),
+    "min.compaction.lag.ms": str(DAY_MS),
+    "segment.ms": str(DAY_MS),
+}
+
 
 def pipeline_topics(settings: KafkaSettings) -> list[TopicSpec]:
     """Every topic, partitioned like ``trades`` so a symbol stays on one partition number."""
@@ -43,9 +56,10 @@ def pipeline_topics(settings: KafkaSettings) -> list[TopicSpec]:
                                           "max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)},
                   "invalid records with reason and coordinates"),
         TopicSpec(settings.topic_late, n, {"retention.ms": str(30 * DAY_MS)},
-                  "trades that arrived after their window closed"),
-        TopicSpec(settings.topic_candles, n, {"retention.ms": str(30 * DAY_MS)},
-                  "final candles, written transactionally"),
+                  "trades later than the revision horizon (too late to revise a candle)"),
+        TopicSpec(settings.topic_candles, n, dict(CANDLES_TOPIC_CONFIG),
+                  "final candles and their revisions, written transactionally; key = "
+                  "symbol|interval|window_start_us, compacted to the latest revision"),
         TopicSpec(settings.topic_live, n,
                   {"retention.ms": str(3_600_000), "cleanup.policy": "compact,delete"},
                   "in-progress candles for live charts"),

@@ -3,7 +3,8 @@
 Prometheus scrapes a running `candles speed` and `candles archive` while trades flow; then
 `candles nightly` (batch -> reconcile -> load) pushes its figures. Every dashboard query
 must return series, and on the clean stream the drift alerts stay inactive. A second
-stream with 1% of its trades late beyond the allowed lateness is reconciled next, and the
+stream with 1% of its trades late beyond the allowed lateness, with revisions off (so they
+go to trades.late, as trades past the revision horizon do), is reconciled next, and the
 drift-breach alert must go to firing, with nothing unexplained. Last, speed candles are
 deleted from a copy of the clean archive: the unexplained-drift alert (critical) fires.
 """
@@ -137,6 +138,9 @@ def test_dashboards_have_data_and_the_drift_alert_follows_the_verdict(
         stop(speed, archive)
 
     late = make_pipeline(kafka_bootstrap, tmp_path / "late" / "lake")
+    # Revisions off: every late trade goes to trades.late, as one later than the revision
+    # horizon would (the stream spans 2 minutes, shorter than the default 10-minute horizon).
+    late.extra_env["CANDLES_REVISION_HORIZON_MS"] = "0"
     trades = clean_stream(TRADES, seed=22)
     picked = set(random.Random(3).sample(range(len(trades) * 4 // 5), len(trades) // 100))
     lateness_us = late.settings.allowed_lateness_us

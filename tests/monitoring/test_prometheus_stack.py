@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import pytest
+import yaml
 from prometheus_client import CollectorRegistry
 
 from candle_core.reference import candles_from_trades
@@ -45,6 +46,7 @@ from tests.monitoring.prometheus_stack import (
     load_dashboard,
     panel_queries,
     require_binaries,
+    rule_files,
     sample_value,
     variable_queries,
 )
@@ -126,8 +128,9 @@ def push_range(stack: PrometheusStack, groups: Sequence[Group]) -> float:
 class FakeTraffic:
     """The real speed and archive metric classes on the real /metrics endpoint, ticking.
 
-    No DLQ record and no sealed archive chunk: the dashboards must still show series
-    (a clean, young pipeline looks like this).
+    No DLQ record, no revision and no sealed archive chunk: the dashboards must still show
+    series (a clean, young pipeline looks like this). One trade in a hundred is late past
+    the revision horizon (10/s): ``CandlesTradesPastRevisionHorizon`` goes pending.
     """
 
     def __init__(self) -> None:
@@ -194,6 +197,31 @@ def drift_alerts(stack: PrometheusStack) -> list[tuple[str, str, str, str]]:
     return sorted((a["labels"]["alertname"], a["labels"].get("symbol", ""),
                    a["labels"].get("interval", ""), a["state"])
                   for a in stack.alerts() if a["labels"]["alertname"] in DRIFT_ALERTS)
+
+
+def test_every_alert_rule_is_loaded_and_healthy(stack: PrometheusStack) -> None:
+    """The server loaded every alert of monitoring/'s rule files and evaluates each without
+    error (a rule that parses but fails at evaluation shows only here)."""
+    expected = {rule["alert"] for path in rule_files()
+                for group in yaml.safe_load(path.read_text())["groups"]
+                for rule in group["rules"] if "alert" in rule}
+    stack.wait_for_evaluation()
+    loaded = {rule["name"]: rule for group in stack.api("rules")["groups"]
+              for rule in group["rules"] if rule["type"] == "alerting"}
+    assert set(loaded) == expected
+    unhealthy = {name: rule.get("lastError") for name, rule in loaded.items()
+                 if rule["health"] != "ok"}
+    assert unhealthy == {}
+
+
+def test_trades_past_the_revision_horizon_go_pending(stack: PrometheusStack) -> None:
+    """The traffic sends 10 trades/s to trades.late through the real SpeedMetrics: the
+    alert's expression matches its exposition (it would fire after its 15m ``for:``)."""
+    (alert,) = stack.wait_for_alert("CandlesTradesPastRevisionHorizon", "pending",
+                                    {"job": "candles_speed"}, timeout=60)
+    assert alert["labels"]["severity"] == "warning"
+    assert alert["annotations"]["runbook_url"].endswith(
+        "#alert-candlestradespastrevisionhorizon")
 
 
 def test_clean_range_keeps_drift_alerts_inactive(stack: PrometheusStack) -> None:

@@ -47,6 +47,7 @@ EXPECTED_ALERTS = {
     "CandlesSpeedConsumerLag": "warning",
     "CandlesDLQRateHigh": "warning",
     "CandlesLateRateHigh": "warning",
+    "CandlesTradesPastRevisionHorizon": "warning",
     "CandlesSpeedInternalError": "critical",
     "CandlesNoTradesFlowing": "critical",
     "CandlesNightlyFailed": "critical",
@@ -150,6 +151,17 @@ def test_alertmanager_inhibits_drift_breach_under_unexplained_drift() -> None:
     assert len(drift) == 1, inhibit
     assert 'severity="critical"' in drift[0]["source_matchers"]
     assert 'severity="warning"' in drift[0]["target_matchers"]
+
+
+def test_alertmanager_inhibits_the_horizon_rate_under_the_late_share() -> None:
+    """Over 1% of an instance's trades past the horizon mutes the absolute-rate alert of
+    the same instance only (another instance's trickle still reports)."""
+    inhibit = load_yaml(ALERTMANAGER_CONFIG)["inhibit_rules"]
+    late = [rule for rule in inhibit
+            if rule["target_matchers"] == ['alertname="CandlesTradesPastRevisionHorizon"']]
+    assert len(late) == 1, inhibit
+    assert late[0]["source_matchers"] == ['alertname="CandlesLateRateHigh"']
+    assert late[0]["equal"] == ["job", "instance"]
 
 
 # ---- rule files --------------------------------------------------------------------------
