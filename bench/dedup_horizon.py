@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: bench/ must not shadow the packages
     sys.path[0] = str(Path(__file__).resolve().parents[1])
@@ -28,42 +29,70 @@ T0 = 1_767_225_600_000_000
 MIB = 1024 * 1024
 
 
-def feed(symbols: int, rate: float, horizon_us: int, seconds: int) -> dict[str, float]:
-    """Fill one engine; return its sizes and this process's peak RSS."""
+def feed(symbols: int, rate: float, horizon_us: int, seconds: int,
+         revision_horizon_us: int = 0, late_ratio: float = 0.0,
+         late_delay_s: int = 30) -> dict[str, Any]:
+    """Fill one engine; return its sizes and this process's peak RSS (``VmHWM``).
+
+    ``late_ratio`` of the trades are held back and fed ``late_delay_s`` seconds of event
+    time after their own second (its trades first, so they arrive after their window
+    closed); those still held when the feed ends are never fed. Once per second of event
+    time the rollups' state delta is taken, as the layer's commit does (it frees the
+    partials closed and dropped since the last one)."""
+    from bench.common import vm_hwm_bytes
     from candle_core.trade import Trade
     from lambda_candles.settings import load_settings
+    from speed_layer.changelog import STATE_RECORD_BYTES
     from speed_layer.engine import Closed, PartitionEngine
 
     settings = load_settings()
-    engine = PartitionEngine(settings.intervals_us, settings.allowed_lateness_us, horizon_us)
-    rnd = random.Random(1)
+    engine = PartitionEngine(settings.intervals_us, settings.allowed_lateness_us, horizon_us,
+                             revision_horizon_us)
+    rnd, late_rnd = random.Random(1), random.Random(2)
     names = [f"SYM{i:05d}" for i in range(symbols)]
     per_second = max(1, round(symbols * rate))
     closed, trade_id, offset = Closed(), 0, 0
+    held: dict[int, list[Trade]] = {}
+    outcomes: Counter[str] = Counter()
+    candles = 0
     for second in range(seconds):
         base = T0 + second * S
         for ts in sorted(base + rnd.randrange(S) for _ in range(per_second)):
             trade_id += 1
-            engine.add(Trade(rnd.choice(names), trade_id, ts, 10**10, 10**8, "XNAS", "buy"),
-                       offset, closed)
+            trade = Trade(rnd.choice(names), trade_id, ts, 10**10, 10**8, "XNAS", "buy")
+            if late_ratio and late_rnd.random() < late_ratio:
+                held.setdefault(second + late_delay_s, []).append(trade)
+                continue
+            outcomes[engine.add(trade, offset, closed).value] += 1
             offset += 1
+        for trade in held.pop(second, ()):
+            outcomes[engine.add(trade, offset, closed).value] += 1
+            offset += 1
+        candles += len(closed.candles)
         closed.candles.clear()
+        engine.table.take_rollup_delta(STATE_RECORD_BYTES)  # a commit: frees closed partials
     windows, ids = engine.table.kept()
-    return {"trades": trade_id, "kept_windows": windows, "kept_ids": ids,
+    return {"trades": offset, "kept_windows": windows, "kept_ids": ids,
             "table_bytes": engine.table.memory_bytes(),
-            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+            "state_count": engine.table.state_count(),
+            "rollup_count": engine.table.rollup_count(), "candles": candles,
+            "outcomes": dict(outcomes), "peak_rss_bytes": vm_hwm_bytes() or 0}
 
 
 def child(argv: list[str]) -> None:
-    symbols, rate, horizon_us, seconds = int(argv[0]), float(argv[1]), int(argv[2]), int(argv[3])
-    print(json.dumps(feed(symbols, rate, horizon_us, seconds)))
+    """The child: ``feed(**json.loads(argv[0]))``, printed as one JSON line."""
+    print(json.dumps(feed(**json.loads(argv[0]))))
 
 
-def run_child(symbols: int, rate: float, horizon_us: int, seconds: int) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "_child", str(symbols), str(rate),
-                          str(horizon_us), str(seconds)], capture_output=True, text=True,
-                         check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def run_child(symbols: int, rate: float, horizon_us: int, seconds: int,
+              **options: float) -> dict[str, Any]:
+    """:func:`feed` in a child process of its own (so its peak RSS is its own)."""
+    kwargs = {"symbols": symbols, "rate": rate, "horizon_us": horizon_us, "seconds": seconds,
+              **options}
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_child",
+                          json.dumps(kwargs)], capture_output=True, text=True, check=True)
+    loaded: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return loaded
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from bench.speed.paced import paced_run
 from bench.speed.quix import DEFAULT_QUIX_PYTHON, child_quix, measure_quix, pick_quix_python
 from bench.speed.report import report
 from bench.speed.shared import Measured
-from bench.speed.speed import child_speed, measure_speed
+from bench.speed.speed import child_speed, measure_speed, measure_speed_off
 
 CHILDREN: dict[str, Callable[[list[str]], None]] = {
     "_consume-child": child_consume, "_consume-produce-child": child_consume_produce,
@@ -57,6 +57,15 @@ def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
     add("--invalid-kind", choices=("future", "mixed"), default="future",
         help="what the invalid records are: future-stamped trades (a producer's clock an "
         "hour ahead), or half those and half truncated JSON (default future)")
+    add("--late-ratio", type=float, default=0.0,
+        help="share of the trades produced late (e.g. 0.01): each is held back until the "
+        "stream is --late-delay-s of event time past it; (b) then runs with revisions on "
+        "and off (CANDLES_REVISION_HORIZON_MS=0), alternating, and the report gives the ratio")
+    add("--late-delay-s", type=float, default=30.0,
+        help="how much later in the stream a late trade is produced, in seconds of event "
+        "time (default 30: after its window closed, inside the revision horizon)")
+    add("--compare-revisions", action="store_true",
+        help="run (b) with revisions off too even without late trades")
     add("--seed", type=int, default=42, help="simulator seed (default 42)")
     add("--repeats", type=int, default=3, help="runs of (a), (b), (c); median reported")
     add("--idle-exit", type=float, default=2.0,
@@ -89,17 +98,25 @@ def run(args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
     preload(bench)
     print(f"  done in {bench.info['preload_seconds']:.1f} s; reference candles in "
           f"{bench.info['reference_seconds']:.1f} s", flush=True)
+    if bench.delayed:
+        print(f"  {len(bench.delayed):,} trades produced {args.late_delay_s:g} s late "
+              f"({bench.info['never_produced']:,} held past the end, never produced)",
+              flush=True)
     plan: list[tuple[str, str, Callable[[Bench, int, Measured], None]]] = [
         ("consume", "(a) bare consume()", measure_consume)]
     if bench.info.get("invalid"):
         plan.append(("floor", "(a') consume + write back", measure_consume_produce))
-    plan.append(("speed", "(b) candles speed", measure_speed))
+    if args.late_ratio or args.compare_revisions:
+        plan += [("speed", "(b) candles speed, revisions on", measure_speed),
+                 ("speed_off", "(b0) revisions off", measure_speed_off)]
+    else:
+        plan.append(("speed", "(b) candles speed", measure_speed))
     if quix_python:
         plan.append(("quix", f"(c) Quix ({min(args.quix_trades, args.trades) // 1000}k)",
                      lambda bn, i, m: measure_quix(bn, i, m, quix_python)))
     results = {key: Measured(name) for key, name, _ in plan if key not in skip}
     for run_number in range(args.repeats):
-        for key, name, measure in plan:
+        for key, name, measure in alternate(plan, run_number):
             if key in results:
                 print(f"{name}, run {run_number + 1}/{args.repeats} ...", flush=True)
                 measure(bench, run_number, results[key])
@@ -113,6 +130,17 @@ def run(args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
         paced = paced_run(bench)
         bench.note_load("paced")
     return report(bench, results, paced)
+
+
+def alternate(plan: list[Any], run_number: int) -> list[Any]:
+    """The plan of one repeat: revisions on then off in even repeats, off then on in odd
+    ones, so that neither always runs after the other."""
+    keys = [step[0] for step in plan]
+    if run_number % 2 and "speed_off" in keys:
+        on, off = keys.index("speed"), keys.index("speed_off")
+        plan = list(plan)
+        plan[on], plan[off] = plan[off], plan[on]
+    return plan
 
 
 def main(argv: list[str] | None = None, description: str = "") -> None:

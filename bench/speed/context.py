@@ -25,6 +25,8 @@ class Bench:
         self.admin = AdminClient({"bootstrap.servers": bootstrap})
         self.trades: list[Any] = []
         self.reference: list[Any] = []
+        self.delayed: set[tuple[str, int]] = set()  # (symbol, trade_id) produced late
+        self.reference_off: list[Any] = []  # the reference without them (revisions off)
         self.loads: dict[str, float] = {}
         self.info: dict[str, Any] = {}
 

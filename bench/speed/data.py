@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from bench.speed.context import Bench
+from bench.speed.late import Delayer, check_revised, check_unrevised, reference_without_late
 
 
 def preload(bench: Bench) -> None:
@@ -39,6 +40,14 @@ def preload(bench: Bench) -> None:
     parser, began = TradeParser(settings.max_future_skew_us), time.perf_counter()
     rng, noise_id, messages = np.random.default_rng([args.seed, 98]), 0, 0
     spoil = random.Random(args.seed)
+    delayer = Delayer(args.late_ratio, args.late_delay_s, args.seed)
+
+    def parse(record: Any) -> Any:
+        trade = parser.parse(record.value, kafka_timestamp_ms(record.timestamp_us) * 1000)
+        if not hasattr(trade, "ts_us"):
+            raise SystemExit(f"the simulator made an invalid trade: {trade}")
+        return trade
+
     for trades_only in simulate(config):
         batch = add_noise(trades_only, args.noise_ratio, rng, noise_id)
         noise_id += len(batch) - len(trades_only)
@@ -49,22 +58,30 @@ def preload(bench: Bench) -> None:
                 messages += 1
                 bench.info["invalid"] = bench.info.get("invalid", 0) + 1
                 continue
-            sink.send(record)
-            messages += 1
             if non_trade_kind(record.value) is not None:
-                continue  # an order or quote: not a trade, not in the reference
-            if len(bench.trades) < args.quix_trades:
-                quix_sink.send(record)
-            trade = parser.parse(record.value, kafka_timestamp_ms(record.timestamp_us) * 1000)
-            if not hasattr(trade, "ts_us"):
-                raise SystemExit(f"the simulator made an invalid trade: {trade}")
-            bench.trades.append(trade)
+                sink.send(record)  # an order or quote: not a trade, not in the reference
+                messages += 1
+                continue
+            trade = parse(record)
+            if delayer.hold(record, trade.ts_us):
+                continue
+            for late in [record, *delayer.due(trade.ts_us, record.timestamp_us)]:
+                sink.send(late)
+                messages += 1
+                if len(bench.trades) < args.quix_trades:
+                    quix_sink.send(late)
+                bench.trades.append(trade if late is record else parse(late))
+                if late is not record:
+                    bench.delayed.add((bench.trades[-1].symbol, bench.trades[-1].trade_id))
     if sink.flush(120) or quix_sink.flush(120) or sink.counts.failed or quix_sink.counts.failed:
         raise SystemExit(f"preload failed: {sink.counts} {quix_sink.counts}")
     bench.info["preload_seconds"] = time.perf_counter() - began
     bench.info["messages"], bench.info["noise_ratio"] = messages, args.noise_ratio
     began = time.perf_counter()
     bench.reference = candles_from_trades(bench.trades, settings.intervals_us)
+    bench.reference_off = reference_without_late(bench, settings.intervals_us) \
+        if bench.delayed else bench.reference
+    bench.info["delayed"], bench.info["never_produced"] = len(bench.delayed), len(delayer.held)
     bench.info["reference_seconds"] = time.perf_counter() - began
     describe_data(bench, settings)
 
@@ -111,17 +128,20 @@ def kafka_version() -> str:
     return "external broker" if external else f"Apache Kafka {DEFAULT_KAFKA_VERSION}"
 
 
-def verify_candles(bench: Bench, settings: Any, summary: dict[str, Any]) -> str:
+def verify_candles(bench: Bench, settings: Any, summary: dict[str, Any],
+                   revisions: bool = True) -> str:
+    """Stop the benchmark unless (b) committed exactly the reference's candles (with
+    revisions on, their latest revisions; with revisions off, those of the trades not
+    delayed), counted every record and dead-lettered every invalid one."""
     from candle_core.codec import decode_candle
     from kafka_ops.reading import read_topic
 
     candles = [decode_candle(m.value() or b"") for m in read_topic(settings,
                                                                     settings.topic_candles)]
-    keys = Counter(c.key for c in candles)
-    twice = sum(1 for n in keys.values() if n > 1)
     problems = []
     messages = bench.info.get("messages", len(bench.trades))
-    if summary["consumed"] != messages or summary["valid"] != len(bench.trades):
+    valid = len(bench.trades) - (0 if revisions else len(bench.delayed))
+    if summary["consumed"] != messages or summary["valid"] != valid:
         problems.append(f"consumed {summary['consumed']} / valid {summary['valid']}")
     invalid = bench.info.get("invalid", 0)
     if summary["dlq"] != invalid:
@@ -130,12 +150,18 @@ def verify_candles(bench: Bench, settings: Any, summary: dict[str, Any]) -> str:
         dead = sum(1 for _ in read_topic(settings, settings.topic_dlq, timeout_s=300))
         if dead != invalid:
             problems.append(f"trades.dlq holds {dead} records, not {invalid}")
-    if twice:
-        problems.append(f"{twice} candles committed more than once")
-    if sorted(candles, key=lambda c: c.key) != bench.reference:
-        problems.append(f"{len(candles)} candles differ from the reference's "
-                        f"{len(bench.reference)}")
+    if revisions:
+        problems += check_revised(bench, candles, summary)
+    else:
+        problems += check_unrevised(bench, settings, candles, summary)
     if problems:
         raise SystemExit("WRONG RESULT from candles speed: " + "; ".join(problems))
     dead_text = f", {invalid:,} dead letters == invalid records" if invalid else ""
+    keys = len({c.key for c in candles})
+    if revisions and bench.delayed:
+        return (f"{keys:,} candles, latest revisions == reference ({len(candles) - keys:,} "
+                f"revisions from {len(bench.delayed):,} late trades){dead_text}")
+    if bench.delayed:
+        return (f"{keys:,} candles == reference without the {len(bench.delayed):,} late "
+                f"trades, all of them in trades.late{dead_text}")
     return f"{len(candles):,} candles == reference{dead_text}"

@@ -17,6 +17,7 @@ TARGET_VS_QUIX, TARGET_P99_MS = 20.0, 250.0
 TARGET_CLOSE_US = 3.0  # issue 14: close + rollups + state + produce, per closed 1 s candle
 TARGET_NOISE_VS_CONSUME = 0.8  # issue 8: skipping 98% noise must cost almost nothing
 TARGET_FLOOD_VS_CONSUME = 0.3  # issue 13: 80% invalid records, every one to the DLQ
+TARGET_REVISIONS_COST = 1.10  # issue 15: revisions on at most 10% slower than off
 
 
 def target_vs_consume(symbols: int) -> float:
@@ -41,7 +42,7 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
           f"{info['trades_per_1s_candle']:.0f} trades per 1 s candle; "
           f"reference candles {info['reference_candles']}")
     print(f"\n{'':28}{'median':>10}  {'peak RSS':>9}  runs")
-    for item in (a, results.get("floor"), b, c):
+    for item in (a, results.get("floor"), b, results.get("speed_off"), c):
         if item:
             runs = ", ".join(rate_text(r) for r in item.rates)
             rss = max(item.peak_rss_bytes) / MIB
@@ -76,6 +77,11 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
         "close_per_candle": _at_most("close per 1 s candle", close_us, TARGET_CLOSE_US,
                                      " us"),
     }
+    off = results.get("speed_off")
+    revisions_cost = print_revisions(bench, b, off) if b and off else None
+    if revisions_cost is not None:
+        verdicts["revisions_cost"] = _at_most("time per trade, revisions on / off",
+                                              revisions_cost, TARGET_REVISIONS_COST, "x")
     if paced:
         verdicts["p99_latency"] = print_paced(paced)
     print("\nloads (1-min average) by phase: "
@@ -83,9 +89,33 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
     return {"date": datetime.now(UTC).isoformat(), "cores": os.cpu_count(), "info": info,
             "args": vars(bench.args), "results": {k: asdict(v) | {"median": v.median_rate}
                                                   for k, v in results.items()},
-            "ratios": {"speed_vs_consume": ratio_a, "speed_vs_quix": ratio_c},
+            "ratios": {"speed_vs_consume": ratio_a, "speed_vs_quix": ratio_c,
+                       "revisions_on_vs_off_time": revisions_cost},
             "targets_met": verdicts, "paced": asdict(paced) if paced else None,
             "loads": bench.loads}
+
+
+def print_revisions(bench: Bench, on: Measured, off: Measured) -> float | None:
+    """Revisions on against off, same run: the ratio of the medians' time per trade (off's
+    rate / on's), and each repeat's own ratio; returns the first."""
+    if not on.median_rate or not off.median_rate:
+        return None
+    cost = off.median_rate / on.median_rate
+    pairs = ", ".join(f"{o / r:.3f}x" for r, o in zip(on.rates, off.rates, strict=False) if r)
+    delayed = len(bench.delayed)
+    print(f"\nrevisions: {delayed:,} trades ({delayed / max(1, len(bench.trades)):.2%}) "
+          f"produced {bench.args.late_delay_s:g} s late; (b) revisions on "
+          f"{rate_text(on.median_rate)}, off {rate_text(off.median_rate)} (medians): time "
+          f"per trade on / off = {cost:.3f}x; by repeat {pairs}")
+    cpu_on, cpu_off = median(on.cpu_us_per_record), median(off.cpu_us_per_record)
+    if cpu_off:
+        pairs = ", ".join(f"{a / b:.3f}x" for a, b in zip(on.cpu_us_per_record,
+                                                          off.cpu_us_per_record, strict=False)
+                          if b)
+        print(f"  CPU per trade (the process's, all threads, over the timed stretch): on "
+              f"{cpu_on:.2f} us, off {cpu_off:.2f} us (medians) = {cpu_on / cpu_off:.3f}x; "
+              f"by repeat {pairs}")
+    return cost
 
 
 def _verdict(label: str, value: float | None, target: float, unit: str) -> bool | None:

@@ -61,6 +61,7 @@ class Measured:
     peak_rss_bytes: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     close_us_per_candle: list[float] = field(default_factory=list)  # (b) only
+    cpu_us_per_record: list[float] = field(default_factory=list)  # (b): all its threads
 
     @property
     def median_rate(self) -> float:

@@ -22,14 +22,21 @@ def child_speed(argv: list[str]) -> None:
     import speed_layer.clients as clients
     from lambda_candles.cli import main as candles_main
 
-    timer, clock = BatchTimer(), time.perf_counter
+    timer, clock, cpu = BatchTimer(), time.perf_counter, time.process_time
+    cpu_at = {"first": 0.0, "done": 0.0}  # the process's CPU (all threads) at both ends
     base: Any = clients.Consumer
 
     class TimedConsumer(base):
         def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Any]:
+            done_at, cpu_now = timer.done_at, cpu()
             timer.called(clock())
+            if timer.done_at != done_at:
+                cpu_at["done"] = cpu_now
             messages: list[Any] = super().consume(num_messages, timeout)
+            started, cpu_now = timer.total, cpu()
             timer.returned(len(messages), clock())
+            if not started and timer.total:
+                cpu_at["first"] = cpu_now
             return messages
 
     vars(clients)["Consumer"] = TimedConsumer
@@ -40,7 +47,8 @@ def child_speed(argv: list[str]) -> None:
     finally:
         parts = close_seconds()
         Path(timings).write_text(json.dumps({**timer.result(), "close_parts": parts,
-                                             "close_seconds": sum(parts.values())}))
+                                             "close_seconds": sum(parts.values()),
+                                             "cpu_seconds": cpu_at["done"] - cpu_at["first"]}))
 
 
 # What a closed candle costs, wherever it is paid: closing the windows a watermark step
@@ -80,31 +88,45 @@ def time_the_close() -> Any:
     return lambda: dict(spent)
 
 
-def measure_speed(bench: Bench, run: int, result: Measured) -> None:
+def measure_speed(bench: Bench, run: int, result: Measured, revisions: bool = True) -> None:
     """One ``candles speed`` run over the whole topic; its committed candles must equal the
-    reference exactly, each key once."""
-    settings = bench.settings(f"{bench.run_id}.speed-{run}")
+    reference exactly, each key once (each revision once, with late trades). With
+    ``revisions`` off, ``CANDLES_REVISION_HORIZON_MS=0``: late trades go to trades.late."""
+    from lambda_candles.settings import env_name
+
+    tag = f"speed-{run}" if revisions else f"speed-off-{run}"
+    settings = bench.settings(f"{bench.run_id}.{tag}")
     bench.create_topics(settings)
-    timings = bench.workdir / f"speed-{run}.timings.json"
-    log = bench.workdir / f"speed-{run}.log"
+    timings = bench.workdir / f"{tag}.timings.json"
+    log = bench.workdir / f"{tag}.log"
     command = [sys.executable, SCRIPT, "_speed-child", str(timings), "speed",
                "--exit-when-idle", str(bench.args.idle_exit), "--summary-json"]
-    child = run_child(command, env=bench.child_env(settings), log_path=log,
-                      timeout_s=CHILD_TIMEOUT_S, cwd=bench.workdir)
+    env = bench.child_env(settings)
+    if not revisions:
+        env[env_name("revision_horizon_ms")] = "0"
+    child = run_child(command, env=env, log_path=log, timeout_s=CHILD_TIMEOUT_S,
+                      cwd=bench.workdir)
     summary = last_json(child, f"candles speed (log: {log})")
     timing = json.loads(timings.read_text())
-    verdict = verify_candles(bench, settings, summary)
+    verdict = verify_candles(bench, settings, summary, revisions)
     share = timing["in_consume"] / timing["seconds"] if timing["seconds"] > 0 else 0.0
     unit = "messages" if bench.info.get("messages", len(bench.trades)) != len(bench.trades) \
         else "trades"
     base = sum(1 for candle in bench.reference if candle.interval_us == BASE_INTERVAL_US)
     per_candle_us = timing["close_seconds"] / base * 1e6 if base else 0.0
     result.close_us_per_candle.append(per_candle_us)
+    result.cpu_us_per_record.append(timing["cpu_seconds"] / max(1, timing["counted"]) * 1e6)
     result.add(timing["rate"], child, f"{timing['counted']:,} {unit} in "
-               f"{timing['seconds']:.2f} s ({share:.0%} of it inside consume()), "
+               f"{timing['seconds']:.2f} s ({share:.0%} of it inside consume()), CPU "
+               f"{result.cpu_us_per_record[-1]:.2f} us a record, "
                f"{summary['commits']} commits; closing {base:,} 1 s candles (with "
                f"{len(bench.reference) - base:,} rollups) took {timing['close_seconds']:.2f} s"
                f" = {per_candle_us:.2f} us per 1 s candle ("
                + ", ".join(f"{name} {seconds / base * 1e6:.2f}" if base else name
                            for name, seconds in timing["close_parts"].items())
                + f"); {verdict}")
+
+
+def measure_speed_off(bench: Bench, run: int, result: Measured) -> None:
+    """(b) with revisions off (``CANDLES_REVISION_HORIZON_MS=0``): the same-run baseline."""
+    measure_speed(bench, run, result, revisions=False)
