@@ -36,7 +36,7 @@ import pytest
 from confluent_kafka import Producer
 
 from candle_core.codec import candle_message_key, decode_candle
-from candle_core.fixed_point import to_fixed
+from candle_core.fixed_point import format_price, to_fixed
 from candle_core.trade import Trade
 from kafka_ops.process import pick_free_ports
 from tests.pipeline import Pipeline
@@ -299,7 +299,7 @@ def late_trade(bar: dict[str, Any]) -> tuple[Trade, str]:
     price = high + spike
     trade = Trade(bar["symbol"], LATE_TRADE_ID, bar["window_start_us"] + ONE_S // 2, price,
                   10**8, "test", "buy")
-    return trade, f"{Decimal(price).scaleb(-8):.8f}"
+    return trade, format_price(price)  # the API's spelling: the shortest exact decimal
 
 
 def revised_bar_is_redrawn_and_marked(page: Any, served: Served) -> None:
