@@ -33,6 +33,14 @@ class SpeedSettings(KafkaSettings, StreamSettings):
         "candles are behind anyway; at the head of the stream it commits every "
         "speed_commit_interval_ms. The larger of the two applies.",
     )
+    speed_close_commit_spacing_ms: int = Field(
+        default=20, ge=0, le=60_000,
+        description="At the head of the stream, candles that windows just closed are "
+        "committed at once, as long as the last commit is at least this long ago (else as "
+        "soon as it is): they become visible a commit's duration after the trade that "
+        "closed them, not up to speed_commit_interval_ms later. Set it to "
+        "speed_commit_interval_ms or above to commit on the interval only.",
+    )
     speed_batch_size: int = Field(
         default=10_000, ge=1, le=1_000_000, description="Messages per consume() call."
     )

@@ -61,8 +61,10 @@ class TransactionWriter:
         self.commit_interval_s = settings.speed_commit_interval_ms / 1000
         self.backlog_interval_s = max(settings.speed_backlog_commit_interval_ms / 1000,
                                       self.commit_interval_s)
+        self.close_spacing_s = settings.speed_close_commit_spacing_ms / 1000
         self.live_interval_s = live_interval_s
         self.in_transaction = False
+        self.candles_waiting = False  # closed candles produced since the last commit
         self._last_commit = 0.0
         self._last_live = 0.0
 
@@ -74,12 +76,16 @@ class TransactionWriter:
     def due(self, now: float, backlog: bool = False) -> bool:
         """Time to commit: every commit interval, or every backlog interval while the
         consumer is catching up (a commit costs two broker round trips, ~10 ms here, and a
-        candle that is behind by the backlog gains nothing from a 100 ms cadence)."""
+        candle that is behind by the backlog gains nothing from a 100 ms cadence); at the
+        head of the stream also as soon as closed candles wait, at most every close
+        spacing (a candle is then visible a commit after the trade that closed it)."""
         return self.seconds_until_due(now, backlog) <= 0
 
     def seconds_until_due(self, now: float, backlog: bool = False) -> float:
         """How long the loop may wait for input before the next commit is due."""
         interval = self.backlog_interval_s if backlog else self.commit_interval_s
+        if self.candles_waiting and not backlog:
+            interval = min(interval, self.close_spacing_s)
         return max(0.0, interval - (now - self._last_commit))
 
     def _produce(self, topic: str, value: bytes | None, key: bytes | None,
@@ -144,6 +150,7 @@ class TransactionWriter:
                 produce(topic, value, key)
             except BufferError:
                 self._produce(topic, value, key)
+        self.candles_waiting = self.candles_waiting or bool(candles)
         return len(candles)
 
     def maybe_publish_live(self, partitions: dict[int, PartitionRun], now: float) -> None:
@@ -183,6 +190,7 @@ class TransactionWriter:
             self.in_transaction = False
             raise TransactionFailedError(str(exc.args[0])) from exc
         self.in_transaction = False
+        self.candles_waiting = False
         done = self.clock()
         self.metrics.commit_latency.observe(done - began)
         self.metrics.last_commit.set_to_current_time()
