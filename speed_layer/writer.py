@@ -150,7 +150,8 @@ class TransactionWriter:
                 produce(topic, value, key)
             except BufferError:
                 self._produce(topic, value, key)
-        self.candles_waiting = self.candles_waiting or bool(candles)
+        if candles:
+            self.candles_waiting = True
         return len(candles)
 
     def maybe_publish_live(self, partitions: dict[int, PartitionRun], now: float) -> None:
