@@ -75,7 +75,7 @@ static u128 vwap_of(const Fold *f) {
     u128 q, r;
     if (f->notional_hi == 0) {
         q = f->notional_lo / v;
-        r = f->notional_lo % v;
+        r = f->notional_lo - q * v; /* one division, not two */
     } else { /* binary long division, 192 bits by 128: only for sums beyond 2^128 */
         q = 0;
         r = 0;
@@ -98,40 +98,64 @@ static u128 vwap_of(const Fold *f) {
 
 #define TEN19 10000000000000000000ULL
 
-/* The decimal digits of hi * 2^128 + lo, most significant first; returns the length. */
+static const char DIGIT_PAIRS[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Writes v's digits backwards ending at `end`, two a division; `width` digits at least
+ * (zero-padded); returns the new start. */
+static char *put_digits_back(char *end, uint64_t v, int width) {
+    char *p = end;
+    while (v >= 100) {
+        uint64_t pair = v % 100;
+        v /= 100;
+        p -= 2;
+        memcpy(p, DIGIT_PAIRS + 2 * pair, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, DIGIT_PAIRS + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    while (end - p < width) *--p = '0';
+    return p;
+}
+
+/* The decimal digits of hi * 2^128 + lo, most significant first; returns the length.
+ *
+ * Base 10^19 chunks, least significant first, each from one division of the remaining
+ * 64-bit limbs by 10^19. A limb step whose remainder so far is 0 is a 64-bit division
+ * (a multiplication, by the constant); the others divide 128 bits by 64 with a quotient
+ * below 2^64, a libgcc call of ~40 ns. A notional beyond 2^64 (common: price x size at
+ * twice the decimal places) takes one such call, not the three per chunk of a plain
+ * long division. */
 static int u192_digits(uint64_t hi, u128 lo, char *out) {
-    char reversed[64];
-    int n = 0;
-    if (hi == 0 && (lo >> 64) == 0) { /* almost every value: no 128-bit division (a libgcc
-                                       * call, ~40 ns each, three per 19 digits) */
-        uint64_t v = (uint64_t)lo;
-        do {
-            reversed[n++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        for (int i = 0; i < n; i++) out[i] = reversed[n - 1 - i];
-        return n;
-    }
+    char text[64];
+    char *end = text + sizeof(text), *p = end;
     uint64_t limbs[3] = {hi, (uint64_t)(lo >> 64), (uint64_t)lo};
-    for (;;) {
-        u128 rem = 0;
-        int zero = 1;
-        for (int i = 0; i < 3; i++) {
-            u128 cur = (rem << 64) | limbs[i];
-            limbs[i] = (uint64_t)(cur / TEN19);
-            rem = cur % TEN19;
-            if (limbs[i]) zero = 0;
+    int first = 0;
+    while (first < 2 && limbs[first] == 0) first++;
+    while (first < 2) { /* more than 64 bits left */
+        uint64_t rem = 0;
+        for (int i = first; i < 3; i++) {
+            if (rem == 0) {
+                rem = limbs[i] % TEN19;
+                limbs[i] /= TEN19;
+            } else {
+                u128 cur = ((u128)rem << 64) | limbs[i];
+                uint64_t q = (uint64_t)(cur / TEN19);
+                rem = limbs[i] - q * TEN19; /* mod 2^64: the true remainder is below 10^19 */
+                limbs[i] = q;
+            }
         }
-        uint64_t chunk = (uint64_t)rem;
-        for (int d = 0; d < 19; d++) {
-            reversed[n++] = (char)('0' + chunk % 10);
-            chunk /= 10;
-            if (zero && chunk == 0) break;
-        }
-        if (zero) break;
+        p = put_digits_back(p, rem, 19);
+        while (first < 2 && limbs[first] == 0) first++;
     }
-    while (n > 1 && reversed[n - 1] == '0') n--;
-    for (int i = 0; i < n; i++) out[i] = reversed[n - 1 - i];
+    p = put_digits_back(p, limbs[2], 0); /* not 0 after a chunk: the value was >= 2^64 */
+    int n = (int)(end - p);
+    memcpy(out, p, n);
     return n;
 }
 

@@ -4,6 +4,7 @@
  * Parts, one file each:
  *   table.c   - WindowTable: one partition's 1 s windows (open ones, and closed ones kept
  *               for the dedup horizon), their dedup ids and the event-time position;
+ *   keyindex.c - KeyIndex: the (symbol, start) index of windows and of rollup partials;
  *   cursor.c  - Cursor: one partition's Kafka bookkeeping (read position, replay bound);
  *   parser.c  - the canonical-shape trade parser and the contract's limits it enforces;
  *   scanner.c - Scanner.scan, which walks a consume() batch;
@@ -39,6 +40,20 @@ enum { STOP_END = 0, STOP_SLOW = 1, STOP_CLOSE = 2 };
 typedef enum { ADD_SCAN = 0, ADD_LIVE = 1, ADD_REPLAY = 2 } AddMode;
 
 #define NO_TIME (-(1LL << 62))
+
+/* (symbol, start) -> item (a Window or a Partial); see keyindex.c */
+typedef struct {
+    uint64_t hash; /* of the item's key */
+    void *item;    /* NULL: an empty slot */
+} IndexSlot;
+
+typedef struct {
+    IndexSlot *slots;
+    Py_ssize_t nslots, n;
+} KeyIndex;
+
+/* Is item's key (symbol, start)? Called only when the hashes agree. */
+typedef int (*KeyMatch)(const void *item, PyObject *symbol, int64_t start);
 #define FAR_FUTURE (1LL << 62)
 
 typedef struct {
@@ -106,24 +121,31 @@ typedef struct Partial {
 typedef struct {
     int64_t us;
     char label[MAX_LABEL];
-    Partial **slots; /* (symbol, start) -> partial */
-    Py_ssize_t nslots, n;
+    KeyIndex index; /* (symbol, start) -> partial */
     Partial **queue; /* open partials, by window end */
     Py_ssize_t head, len, cap;
     Partial **kept; /* closed partials kept for the revision horizon, by window end */
     Py_ssize_t kept_head, kept_len, kept_cap;
 } Rollup;
 
+/* An open 1 s window as the close sees it: its end and creation order beside the pointer,
+ * so finding and ordering the windows a watermark step ends never touches the others. */
+typedef struct {
+    int64_t end;
+    uint64_t seq;
+    Window *w;
+} OpenWindow;
+
 typedef struct {
     PyObject_HEAD
     int64_t base_us, lateness_us, horizon_us, revision_us;
     int64_t max_ts_us, watermark_us, next_close_us, next_rollup_close_us;
-    Window **open;
+    OpenWindow *open;
     Py_ssize_t n_open, open_cap;
     Window **kept; /* closed windows, in the order they closed (FIFO) */
     Py_ssize_t kept_head, kept_len, kept_cap;
-    Window **slots; /* (symbol, start) -> window, open addressing */
-    Py_ssize_t nslots, n_indexed;
+    KeyIndex index; /* (symbol, start) -> window */
+    int initialised;
     Window *oldest, *newest;
     uint64_t next_seq;
     Py_ssize_t seen_hint;
@@ -224,6 +246,16 @@ int64_t table_first_offset(WindowTable *t);
 int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64_t start,
                 const Fold *fold, int64_t revision);
 
+/* keyindex.c */
+int keyindex_reserve(KeyIndex *x, Py_ssize_t min_slots); /* room for one more item */
+void keyindex_put(KeyIndex *x, uint64_t hash, void *item); /* after keyindex_reserve */
+void *keyindex_find(const KeyIndex *x, uint64_t hash, KeyMatch match, PyObject *symbol,
+                    int64_t start);
+int keyindex_contains(const KeyIndex *x, uint64_t hash, const void *item);
+void keyindex_remove(KeyIndex *x, uint64_t hash, const void *item); /* item must be in it */
+void keyindex_free(KeyIndex *x);
+Py_ssize_t keyindex_bytes(const KeyIndex *x);
+
 /* candle.c */
 void fold_trade(Fold *f, int64_t price, int64_t size, int64_t ts, int64_t id);
 void fold_merge(Fold *into, const Fold *from);
@@ -270,6 +302,17 @@ static inline uint64_t mix64(uint64_t x) {
     x *= 0xc4ceb9fe1a85ec53ULL;
     x ^= x >> 33;
     return x;
+}
+
+/* The hash of a (symbol, window start) key, for KeyIndex */
+static inline uint64_t key_hash(Py_hash_t symhash, int64_t start) {
+    return mix64((uint64_t)symhash ^ ((uint64_t)start * 0x9E3779B97F4A7C15ULL));
+}
+
+static inline int same_str(PyObject *a, PyObject *b) {
+    if (a == b) return 1;
+    if (a == NULL || b == NULL) return 0;
+    return PyUnicode_Compare(a, b) == 0;
 }
 
 /* int64 attribute helpers shared by the types */

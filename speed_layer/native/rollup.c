@@ -29,61 +29,19 @@
 #define FORMAT_VERSION 2
 #define FLAG_CLOSED 1
 
-static inline uint64_t partial_hash(Py_hash_t symhash, int64_t start) {
-    return mix64((uint64_t)symhash ^ ((uint64_t)start * 0xD6E8FEB86659FD93ULL));
-}
+#define MIN_INDEX_SLOTS 256
 
-static int same_symbol(PyObject *a, PyObject *b) {
-    return a == b || PyUnicode_Compare(a, b) == 0;
+static int partial_has_key(const void *item, PyObject *symbol, int64_t start) {
+    const Partial *p = item;
+    return p->start == start && same_str(p->symbol, symbol);
 }
 
 static Partial *rollup_find(Rollup *r, PyObject *symbol, Py_hash_t symhash, int64_t start) {
-    if (r->nslots == 0) return NULL;
-    uint64_t mask = (uint64_t)r->nslots - 1;
-    for (uint64_t h = partial_hash(symhash, start) & mask;; h = (h + 1) & mask) {
-        Partial *p = r->slots[h];
-        if (p == NULL) return NULL;
-        if (p->start == start && p->symhash == symhash && same_symbol(p->symbol, symbol))
-            return p;
-    }
-}
-
-static int rollup_index_resize(Rollup *r, Py_ssize_t nslots) {
-    Partial **slots = PyMem_Calloc(nslots, sizeof(Partial *));
-    if (slots == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    uint64_t mask = (uint64_t)nslots - 1;
-    for (Py_ssize_t i = 0; i < r->nslots; i++) {
-        Partial *p = r->slots[i];
-        if (p == NULL) continue;
-        uint64_t h = partial_hash(p->symhash, p->start) & mask;
-        while (slots[h]) h = (h + 1) & mask;
-        slots[h] = p;
-    }
-    PyMem_Free(r->slots);
-    r->slots = slots;
-    r->nslots = nslots;
-    return 0;
+    return keyindex_find(&r->index, key_hash(symhash, start), partial_has_key, symbol, start);
 }
 
 static void rollup_index_remove(Rollup *r, Partial *p) {
-    uint64_t mask = (uint64_t)r->nslots - 1;
-    uint64_t i = partial_hash(p->symhash, p->start) & mask;
-    while (r->slots[i] != p) i = (i + 1) & mask;
-    r->slots[i] = NULL;
-    r->n--;
-    for (uint64_t j = (i + 1) & mask; r->slots[j] != NULL; j = (j + 1) & mask) {
-        Partial *x = r->slots[j];
-        uint64_t k = partial_hash(x->symhash, x->start) & mask;
-        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-        if (!stays) {
-            r->slots[i] = x;
-            r->slots[j] = NULL;
-            i = j;
-        }
-    }
+    keyindex_remove(&r->index, key_hash(p->symhash, p->start), p);
 }
 
 static int push(Partial ***items, Py_ssize_t *len, Py_ssize_t *cap, Partial *p);
@@ -153,9 +111,7 @@ static void queue_remove(Partial **queue, Py_ssize_t head, Py_ssize_t *len, Part
 
 static Partial *partial_new(WindowTable *t, Rollup *r, int slot, PyObject *symbol,
                             Py_hash_t symhash, int64_t start, int closed) {
-    if ((r->n + 1) * 2 > r->nslots &&
-        rollup_index_resize(r, r->nslots ? r->nslots * 2 : 256) < 0)
-        return NULL;
+    if (keyindex_reserve(&r->index, MIN_INDEX_SLOTS) < 0) return NULL;
     Partial *p = PyMem_RawCalloc(1, sizeof(Partial));
     if (p == NULL) {
         PyErr_NoMemory();
@@ -172,11 +128,7 @@ static Partial *partial_new(WindowTable *t, Rollup *r, int slot, PyObject *symbo
         PyMem_RawFree(p);
         return NULL;
     }
-    uint64_t mask = (uint64_t)r->nslots - 1;
-    uint64_t h = partial_hash(symhash, start) & mask;
-    while (r->slots[h]) h = (h + 1) & mask;
-    r->slots[h] = p;
-    r->n++;
+    keyindex_put(&r->index, key_hash(symhash, start), p);
     t->bytes += (int64_t)sizeof(Partial);
     return p;
 }
@@ -317,8 +269,8 @@ Py_ssize_t rollups_count(WindowTable *t) {
 
 /* Everything the state records hold: open and closed partials, revised 1 s entries. */
 Py_ssize_t rollups_state_count(WindowTable *t) {
-    Py_ssize_t n = t->revised_1s.n;
-    for (int i = 0; i < t->n_rollups; i++) n += t->rollups[i].n;
+    Py_ssize_t n = t->revised_1s.index.n;
+    for (int i = 0; i < t->n_rollups; i++) n += t->rollups[i].index.n;
     return n;
 }
 
@@ -327,7 +279,7 @@ static void rollup_free(WindowTable *t, Rollup *r) {
     for (Py_ssize_t k = 0; k < r->kept_len; k++) partial_free(t, r->kept[r->kept_head + k]);
     PyMem_Free(r->queue);
     PyMem_Free(r->kept);
-    PyMem_Free(r->slots);
+    keyindex_free(&r->index);
     int64_t us = r->us;
     memset(r, 0, sizeof(*r));
     r->us = us;

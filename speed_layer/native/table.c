@@ -13,8 +13,11 @@
  * order, so creation order is offset order, and the oldest window still held has the
  * smallest first offset: the low-water offset a restart must re-read from.
  *
- * A window closes into its candle's JSON bytes and into the rollups (rollup.c) in C: no
- * Python object is made per closed candle (candle.c encodes them as candle_core.codec does).
+ * A window closes into its candle's JSON bytes and into the rollups (rollup.c) in C: the
+ * only Python objects made per closed candle are its key, its JSON (candle.c encodes them
+ * as candle_core.codec does) and the pair holding them. The close finds and orders the
+ * windows it ends in the open list alone (OpenWindow): with thousands of symbols, touching
+ * every open window at each watermark step would be a cache miss per window.
  *
  * Exactness: prices and sizes are fixed-point integers below 2^63, so a trade's notional
  * is below 2^126; notional sums are kept in 192 bits and volume in 128. Nothing can
@@ -24,19 +27,9 @@
 
 #include <string.h>
 
-#define MIN_SEEN_SLOTS 16
+#define MIN_SEEN_SLOTS 4 /* a window of a quiet symbol holds a trade or two */
 #define MAX_SEEN_HINT 4096
 #define MIN_INDEX_SLOTS 128
-
-static inline int same_str(PyObject *a, PyObject *b) {
-    if (a == b) return 1;
-    if (a == NULL || b == NULL) return 0;
-    return PyUnicode_Compare(a, b) == 0;
-}
-
-static inline uint64_t window_hash(Py_hash_t symhash, int64_t start) {
-    return mix64((uint64_t)symhash ^ ((uint64_t)start * 0x9E3779B97F4A7C15ULL));
-}
 
 int as_int64(PyObject *obj, int64_t *out, const char *name) {
     long long v = PyLong_AsLongLong(obj);
@@ -48,70 +41,31 @@ int as_int64(PyObject *obj, int64_t *out, const char *name) {
     return 0;
 }
 
-/* ---- the (symbol, start) index ----------------------------------------------------- */
+/* ---- the (symbol, start) index ------------------------------------------------------ */
 
-static int index_resize(WindowTable *t, Py_ssize_t nslots) {
-    Window **slots = PyMem_Calloc(nslots, sizeof(Window *));
-    if (slots == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    uint64_t mask = (uint64_t)nslots - 1;
-    for (Py_ssize_t i = 0; i < t->nslots; i++) {
-        Window *w = t->slots[i];
-        if (w == NULL) continue;
-        uint64_t h = window_hash(w->symhash, w->start) & mask;
-        while (slots[h]) h = (h + 1) & mask;
-        slots[h] = w;
-    }
-    t->bytes += (int64_t)(nslots - t->nslots) * (int64_t)sizeof(Window *);
-    PyMem_Free(t->slots);
-    t->slots = slots;
-    t->nslots = nslots;
-    return 0;
+static int window_has_key(const void *item, PyObject *symbol, int64_t start) {
+    const Window *w = item;
+    return w->start == start && same_str(w->symbol, symbol);
+}
+
+static inline uint64_t window_key_hash(const Window *w) {
+    return key_hash(w->symhash, w->start);
 }
 
 static Window *index_find(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start) {
-    uint64_t mask = (uint64_t)t->nslots - 1;
-    uint64_t h = window_hash(symhash, start) & mask;
-    for (;;) {
-        Window *w = t->slots[h];
-        if (w == NULL) return NULL;
-        if (w->start == start && w->symhash == symhash && same_str(w->symbol, symbol)) return w;
-        h = (h + 1) & mask;
-    }
+    return keyindex_find(&t->index, key_hash(symhash, start), window_has_key, symbol, start);
 }
 
 static int index_insert(WindowTable *t, Window *w) {
-    if ((t->n_indexed + 1) * 2 > t->nslots && index_resize(t, t->nslots * 2) < 0) return -1;
-    uint64_t mask = (uint64_t)t->nslots - 1;
-    uint64_t h = window_hash(w->symhash, w->start) & mask;
-    while (t->slots[h]) h = (h + 1) & mask;
-    t->slots[h] = w;
-    t->n_indexed++;
+    Py_ssize_t before = keyindex_bytes(&t->index);
+    if (keyindex_reserve(&t->index, MIN_INDEX_SLOTS) < 0) return -1;
+    t->bytes += keyindex_bytes(&t->index) - before;
+    keyindex_put(&t->index, window_key_hash(w), w);
     return 0;
 }
 
-/* Linear probing with backward-shift deletion: no tombstones, so lookups stay short. */
 static void index_remove(WindowTable *t, Window *w) {
-    uint64_t mask = (uint64_t)t->nslots - 1;
-    uint64_t i = window_hash(w->symhash, w->start) & mask;
-    while (t->slots[i] != w) i = (i + 1) & mask;
-    t->slots[i] = NULL;
-    t->n_indexed--;
-    uint64_t j = i;
-    for (;;) {
-        j = (j + 1) & mask;
-        Window *x = t->slots[j];
-        if (x == NULL) return;
-        uint64_t k = window_hash(x->symhash, x->start) & mask;
-        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-        if (!stays) {
-            t->slots[i] = x;
-            t->slots[j] = NULL;
-            i = j;
-        }
-    }
+    keyindex_remove(&t->index, window_key_hash(w), w);
 }
 
 /* ---- the ids a window has seen ------------------------------------------------------ */
@@ -270,6 +224,21 @@ static int push_window(Window ***items, Py_ssize_t *len, Py_ssize_t *cap, Window
     return 0;
 }
 
+static int open_push(WindowTable *t, Window *w) {
+    if (t->n_open == t->open_cap) {
+        Py_ssize_t grown = t->open_cap ? t->open_cap * 2 : 64;
+        OpenWindow *fresh = PyMem_Realloc(t->open, sizeof(OpenWindow) * grown);
+        if (fresh == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->open = fresh;
+        t->open_cap = grown;
+    }
+    t->open[t->n_open++] = (OpenWindow){w->end, w->seq, w};
+    return 0;
+}
+
 static int kept_push(WindowTable *t, Window *w) {
     if (t->kept_head > 0 && t->kept_head + t->kept_len == t->kept_cap) {
         memmove(t->kept, t->kept + t->kept_head, sizeof(Window *) * t->kept_len);
@@ -311,10 +280,9 @@ static Window *window_new(WindowTable *t, const Parsed *tr, int64_t start, int64
         return NULL;
     }
     if (index_insert(t, w) < 0 ||
-        (closed ? kept_push(t, w) : push_window(&t->open, &t->n_open, &t->open_cap, w)) < 0) {
+        (closed ? kept_push(t, w) : open_push(t, w)) < 0) {
         /* out of memory: leave the table as it was */
-        if (t->n_indexed && index_find(t, w->symbol, w->symhash, w->start) == w)
-            index_remove(t, w);
+        if (keyindex_contains(&t->index, window_key_hash(w), w)) index_remove(t, w);
         window_free(t, w);
         return NULL;
     }
@@ -473,9 +441,10 @@ static PyObject *fold_struct(PyObject *symbol, int64_t start, const Fold *f) {
     return fold;
 }
 
-static int cmp_window(const void *a, const void *b) {
-    const Window *x = *(Window *const *)a, *y = *(Window *const *)b;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+/* By end (every 1 s window is as long, so: by start), then by creation */
+static int cmp_open(const void *a, const void *b) {
+    const OpenWindow *x = a, *y = b;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
     return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
@@ -527,7 +496,7 @@ static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
                         "horizon: a re-send inside it must be found as a duplicate");
         return -1;
     }
-    if (self->slots != NULL) {
+    if (self->initialised) {
         PyErr_SetString(PyExc_RuntimeError, "WindowTable is already initialised");
         return -1;
     }
@@ -548,7 +517,8 @@ static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
         if (candle_wire_from_list(&self->wire, wire) < 0) return -1;
         self->has_wire = 1;
     }
-    return index_resize(self, MIN_INDEX_SLOTS);
+    self->initialised = 1;
+    return 0;
 }
 
 static void WindowTable_dealloc(WindowTable *self) {
@@ -562,7 +532,7 @@ static void WindowTable_dealloc(WindowTable *self) {
     Py_CLEAR(self->revised_out);
     PyMem_Free(self->open);
     PyMem_Free(self->kept);
-    PyMem_Free(self->slots);
+    keyindex_free(&self->index);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -660,8 +630,8 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     }
     Py_ssize_t n_done = 0;
     for (Py_ssize_t i = 0; i < self->n_open; i++)
-        if (self->open[i]->end <= watermark) n_done++;
-    Window **done = PyMem_Malloc(sizeof(Window *) * (n_done ? n_done : 1));
+        if (self->open[i].end <= watermark) n_done++;
+    OpenWindow *done = PyMem_Malloc(sizeof(OpenWindow) * (n_done ? n_done : 1));
     PyObject *out = PyList_New(0);
     if (done == NULL || out == NULL) {
         PyMem_Free(done);
@@ -671,20 +641,26 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     Py_ssize_t d = 0, keep = 0;
     int64_t next_close = FAR_FUTURE;
     for (Py_ssize_t i = 0; i < self->n_open; i++) {
-        Window *w = self->open[i];
-        if (w->end <= watermark) {
-            done[d++] = w;
+        OpenWindow o = self->open[i];
+        if (o.end <= watermark) {
+            done[d++] = o;
         } else {
-            self->open[keep++] = w;
-            if (w->end < next_close) next_close = w->end;
+            self->open[keep++] = o;
+            if (o.end < next_close) next_close = o.end;
         }
     }
     self->n_open = keep;
     self->next_close_us = next_close;
-    qsort(done, n_done, sizeof(Window *), cmp_window);
+    qsort(done, n_done, sizeof(OpenWindow), cmp_open);
     int failed = 0;
     for (Py_ssize_t i = 0; i < n_done; i++) {
-        Window *w = done[i];
+        if (i + 2 < n_done) { /* windows untouched for a second are out of the caches */
+            const char *next = (const char *)done[i + 2].w;
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + 64);
+            __builtin_prefetch(next + 128);
+        }
+        Window *w = done[i].w;
         w->emitted = 1;
         if (!failed && (emit_candle(self, out, w->symbol, 0, w->start, &w->fold, 0) < 0 ||
                         rollups_fold(self, w->symbol, w->symhash, w->start, &w->fold) < 0))
@@ -709,8 +685,8 @@ static PyObject *WindowTable_folds(WindowTable *self, PyObject *Py_UNUSED(ignore
     PyObject *out = PyList_New(self->n_open);
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < self->n_open; i++) {
-        PyObject *fold = fold_struct(self->open[i]->symbol, self->open[i]->start,
-                                     &self->open[i]->fold);
+        const Window *w = self->open[i].w;
+        PyObject *fold = fold_struct(w->symbol, w->start, &w->fold);
         if (fold == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -728,7 +704,7 @@ static PyObject *WindowTable_first_offset(WindowTable *self, PyObject *Py_UNUSED
 
 static PyObject *WindowTable_seen_count(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
     Py_ssize_t n = self->kept_ids;
-    for (Py_ssize_t i = 0; i < self->n_open; i++) n += self->open[i]->seen_len;
+    for (Py_ssize_t i = 0; i < self->n_open; i++) n += self->open[i].w->seen_len;
     return PyLong_FromSsize_t(n);
 }
 
@@ -738,7 +714,8 @@ static PyObject *WindowTable_kept(WindowTable *self, PyObject *Py_UNUSED(ignored
 }
 
 static PyObject *WindowTable_memory_bytes(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
-    int64_t arrays = (int64_t)sizeof(Window *) * (self->open_cap + self->kept_cap);
+    int64_t arrays = (int64_t)(sizeof(OpenWindow) * self->open_cap +
+                               sizeof(Window *) * self->kept_cap);
     return PyLong_FromLongLong(self->bytes + arrays);
 }
 
