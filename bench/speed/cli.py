@@ -15,8 +15,10 @@ from typing import Any
 from bench.common import kafka_broker, rate_text
 from bench.speed.consume import (
     child_consume,
+    child_consume_candles,
     child_consume_produce,
     measure_consume,
+    measure_consume_candles,
     measure_consume_produce,
 )
 from bench.speed.context import Bench
@@ -30,6 +32,7 @@ from bench.speed.speed import child_speed, measure_speed, measure_speed_off
 
 CHILDREN: dict[str, Callable[[list[str]], None]] = {
     "_consume-child": child_consume, "_consume-produce-child": child_consume_produce,
+    "_consume-candles-child": child_consume_candles,
     "_speed-child": child_speed, "_quix-child": child_quix,
     "_latency-reader": child_latency_reader,
 }
@@ -66,6 +69,9 @@ def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
         "time (default 30: after its window closed, inside the revision horizon)")
     add("--compare-revisions", action="store_true",
         help="run (b) with revisions off too even without late trades")
+    add("--candle-floor", action="store_true",
+        help="also run (a''): the bare loop producing as many candle-sized messages as the "
+        "reference has candles, the floor of any design on this Kafka client")
     add("--seed", type=int, default=42, help="simulator seed (default 42)")
     add("--repeats", type=int, default=3, help="runs of (a), (b), (c); median reported")
     add("--idle-exit", type=float, default=2.0,
@@ -106,6 +112,8 @@ def run(args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
         ("consume", "(a) bare consume()", measure_consume)]
     if bench.info.get("invalid"):
         plan.append(("floor", "(a') consume + write back", measure_consume_produce))
+    if args.candle_floor:
+        plan.append(("candle_floor", "(a'') consume + candles", measure_consume_candles))
     if args.late_ratio or args.compare_revisions:
         plan += [("speed", "(b) candles speed, revisions on", measure_speed),
                  ("speed_off", "(b0) revisions off", measure_speed_off)]

@@ -42,7 +42,8 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
           f"{info['trades_per_1s_candle']:.0f} trades per 1 s candle; "
           f"reference candles {info['reference_candles']}")
     print(f"\n{'':28}{'median':>10}  {'peak RSS':>9}  runs")
-    for item in (a, results.get("floor"), b, results.get("speed_off"), c):
+    for item in (a, results.get("floor"), results.get("candle_floor"), b,
+                 results.get("speed_off"), c):
         if item:
             runs = ", ".join(rate_text(r) for r in item.rates)
             rss = max(item.peak_rss_bytes) / MIB
@@ -64,6 +65,11 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
         if floor and floor.median_rate:
             print(f"(b)/(a') = {b.median_rate / floor.median_rate:.2f}x: against a loop that "
                   "only consumes and writes the same share back with headers")
+    candle_floor = results.get("candle_floor")
+    if candle_floor and candle_floor.median_rate and a and a.median_rate and b:
+        print(f"\n(a'')/(a) = {candle_floor.median_rate / a.median_rate:.2f}x: the bare loop "
+              "that also produces a candle-sized message per reference candle; (b)/(a'') = "
+              f"{b.median_rate / candle_floor.median_rate:.2f}x")
     target_a = TARGET_FLOOD_VS_CONSUME if invalid else \
         TARGET_NOISE_VS_CONSUME if noise else target_vs_consume(bench.args.symbols)
     close_us = median(b.close_us_per_candle) if b and b.close_us_per_candle else None
