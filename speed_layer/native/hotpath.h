@@ -40,6 +40,7 @@ enum { STOP_END = 0, STOP_SLOW = 1, STOP_CLOSE = 2 };
 typedef enum { ADD_SCAN = 0, ADD_LIVE = 1, ADD_REPLAY = 2 } AddMode;
 
 #define NO_TIME (-(1LL << 62))
+#define FAR_FUTURE (1LL << 62)
 
 /* (symbol, start) -> item (a Window or a Partial); see keyindex.c */
 typedef struct {
@@ -54,7 +55,6 @@ typedef struct {
 
 /* Is item's key (symbol, start)? Called only when the hashes agree. */
 typedef int (*KeyMatch)(const void *item, PyObject *symbol, int64_t start);
-#define FAR_FUTURE (1LL << 62)
 
 typedef struct {
     int64_t id; /* -1: an empty hash slot */
@@ -313,6 +313,17 @@ static inline int same_str(PyObject *a, PyObject *b) {
     if (a == b) return 1;
     if (a == NULL || b == NULL) return 0;
     return PyUnicode_Compare(a, b) == 0;
+}
+
+/* A growing array with room for item `len`: `items` itself, or moved (doubled, from 64
+ * items), with *cap updated; NULL with MemoryError set (the array is then unchanged). */
+static inline void *array_room(void *items, Py_ssize_t len, Py_ssize_t *cap, size_t size) {
+    if (len < *cap) return items;
+    Py_ssize_t grown = *cap ? *cap * 2 : 64;
+    void *fresh = PyMem_Realloc(items, size * (size_t)grown);
+    if (fresh == NULL) return PyErr_NoMemory();
+    *cap = grown;
+    return fresh;
 }
 
 /* int64 attribute helpers shared by the types */

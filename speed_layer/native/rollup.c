@@ -55,16 +55,9 @@ static inline Rollup *slot_rollup(WindowTable *t, int slot) {
 }
 
 static int push(Partial ***items, Py_ssize_t *len, Py_ssize_t *cap, Partial *p) {
-    if (*len == *cap) {
-        Py_ssize_t grown = *cap ? *cap * 2 : 64;
-        Partial **fresh = PyMem_Realloc(*items, sizeof(Partial *) * grown);
-        if (fresh == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        *items = fresh;
-        *cap = grown;
-    }
+    Partial **room = array_room(*items, *len, cap, sizeof(Partial *));
+    if (room == NULL) return -1;
+    *items = room;
     (*items)[(*len)++] = p;
     return 0;
 }

@@ -209,32 +209,10 @@ static int seen_insert(WindowTable *t, Window *w, const Parsed *tr) {
 
 /* ---- windows -------------------------------------------------------------------------- */
 
-static int push_window(Window ***items, Py_ssize_t *len, Py_ssize_t *cap, Window *w) {
-    if (*len == *cap) {
-        Py_ssize_t grown = *cap ? *cap * 2 : 64;
-        Window **fresh = PyMem_Realloc(*items, sizeof(Window *) * grown);
-        if (fresh == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        *items = fresh;
-        *cap = grown;
-    }
-    (*items)[(*len)++] = w;
-    return 0;
-}
-
 static int open_push(WindowTable *t, Window *w) {
-    if (t->n_open == t->open_cap) {
-        Py_ssize_t grown = t->open_cap ? t->open_cap * 2 : 64;
-        OpenWindow *fresh = PyMem_Realloc(t->open, sizeof(OpenWindow) * grown);
-        if (fresh == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        t->open = fresh;
-        t->open_cap = grown;
-    }
+    OpenWindow *open = array_room(t->open, t->n_open, &t->open_cap, sizeof(OpenWindow));
+    if (open == NULL) return -1;
+    t->open = open;
     t->open[t->n_open++] = (OpenWindow){w->end, w->seq, w};
     return 0;
 }
@@ -245,7 +223,10 @@ static int kept_push(WindowTable *t, Window *w) {
         t->kept_head = 0;
     }
     Py_ssize_t end = t->kept_head + t->kept_len;
-    if (push_window(&t->kept, &end, &t->kept_cap, w) < 0) return -1;
+    Window **kept = array_room(t->kept, end, &t->kept_cap, sizeof(Window *));
+    if (kept == NULL) return -1;
+    t->kept = kept;
+    t->kept[end] = w;
     t->kept_len++;
     return 0;
 }
