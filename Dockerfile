@@ -1,10 +1,11 @@
 # lambda-candles: one image for every `candles` command (speed, archive, batch, ...).
-# Build stage: wheels only (a C compiler for the speed layer's native hot path).
+# Build stage: wheels only (a C compiler and librdkafka's header for the speed layer's
+# native hot path, which calls the librdkafka confluent-kafka bundles).
 # Runtime stage: slim Python, non-root, no build tools, no secrets.
 FROM python:3.11-slim AS build
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && apt-get install -y --no-install-recommends gcc libc6-dev librdkafka-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml setup.py README.md ./

@@ -7,16 +7,21 @@ and a producer of their own.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import confluent_kafka.cimpl
 from confluent_kafka import Consumer, Producer
 
 from kafka_ops.clients import consumer_config, producer_config
 from kafka_ops.fatal import FatalErrorWatch
+from speed_layer._hotpath import Sink
 from speed_layer.changelog import PartitionState, restore
 from speed_layer.settings import SpeedSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,6 +32,7 @@ class SpeedClients:
     producer: Any  # confluent_kafka.Producer (transactional), or a test's stand-in
     restore: Callable[[list[int]], dict[int, PartitionState]]  # the changelog reader
     fatal: FatalErrorWatch = field(default_factory=lambda: FatalErrorWatch("speed layer"))
+    sink: Sink | None = None  # candles and dead letters produced natively (None: produce())
 
 
 def build_clients(settings: SpeedSettings) -> SpeedClients:
@@ -41,9 +47,11 @@ def build_clients(settings: SpeedSettings) -> SpeedClients:
         "session.timeout.ms": 10_000,
     }
     consumer = Consumer(consumer_config(settings, settings.speed_group_id, None, **membership))
+    client_id = f"candles-speed-{settings.speed_instance_id}"
     transactional: dict[str, Any] = {
         "error_cb": fatal,
-        "transactional.id": f"candles-speed-{settings.speed_instance_id}",
+        "client.id": client_id,  # the Sink checks it finds this producer's handle
+        "transactional.id": client_id,
         "transaction.timeout.ms": 60_000,
     }
     producer = Producer(producer_config(settings, None, **transactional))
@@ -52,4 +60,17 @@ def build_clients(settings: SpeedSettings) -> SpeedClients:
     def read_state(partitions: list[int]) -> dict[int, PartitionState]:
         return restore(restore_conf, settings.topic_speed_state, partitions)
 
-    return SpeedClients(consumer, producer, read_state, fatal)
+    return SpeedClients(consumer, producer, read_state, fatal,
+                        native_sink(producer, client_id, settings))
+
+
+def native_sink(producer: Producer, client_id: str, settings: SpeedSettings) -> Sink | None:
+    """A :class:`Sink` into the producer's own librdkafka handle, or None (with the reason
+    logged) when this confluent-kafka build does not allow one: candles and dead letters
+    then go through ``Producer.produce()``, slower and otherwise the same."""
+    try:
+        return Sink(producer, Producer, confluent_kafka.cimpl.__file__, client_id,
+                    settings.topic_candles, settings.topic_dlq)
+    except TypeError as exc:
+        log.warning("candles and dead letters go through Producer.produce(): %s", exc)
+        return None

@@ -95,7 +95,7 @@ class SpeedLayer:
         self._fatal = clients.fatal
         live_interval_s = (1 / settings.live_max_hz) if live else None
         self.writer = TransactionWriter(self._producer, self._consumer, settings, metrics,
-                                        live_interval_s, clock)
+                                        live_interval_s, clock, clients.sink)
 
     def stop(self, *_: object) -> None:
         """Ask the loop to finish its transaction and exit (SIGTERM/SIGINT handler)."""

@@ -27,7 +27,7 @@ from speed_layer.exceptions import TransactionFailedError
 from speed_layer.settings import SpeedSettings
 
 if TYPE_CHECKING:
-    from speed_layer._hotpath import DeadLetter
+    from speed_layer._hotpath import DeadLetter, Sink
 from speed_layer.metrics import SpeedMetrics, observe_many
 from speed_layer.partition import PartitionRun
 from speed_layer.summary import RunSummary
@@ -54,9 +54,10 @@ class TransactionWriter:
 
     def __init__(self, producer: Producer, consumer: Consumer, settings: SpeedSettings,
                  metrics: SpeedMetrics, live_interval_s: float | None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, sink: Sink | None = None) -> None:
         self.producer, self.consumer, self.settings, self.metrics = (
             producer, consumer, settings, metrics)
+        self.sink = sink
         self.clock = clock
         self.commit_interval_s = settings.speed_commit_interval_ms / 1000
         self.backlog_interval_s = max(settings.speed_backlog_commit_interval_ms / 1000,
@@ -107,8 +108,26 @@ class TransactionWriter:
         headers = dlq_headers(reason, detail, topic, partition, offset, timestamp_ms)
         self._produce(self.settings.topic_dlq, message.value(), message.key(), headers=headers)
 
+    def _through_sink(self, produce: Callable[[list[Any], int], tuple[int, int]],
+                      items: list[Any]) -> None:
+        """``items`` produced by one of the :class:`Sink`'s methods, waiting for room as
+        ``_produce`` does when the local queue is full; any other librdkafka error raises
+        the KafkaException ``Producer.produce()`` would."""
+        start = 0
+        while True:
+            start, code = produce(items, start)
+            if code == 0:
+                return
+            if code != KafkaError._QUEUE_FULL:
+                raise KafkaException(KafkaError(code, f"Unable to produce message: "
+                                                      f"{KafkaError(code).str()}"))
+            self.producer.poll(0.05)
+
     def dead_letters(self, rejects: list[DeadLetter]) -> None:
         """Dead letters the native scanner built, ``(value, key, headers)``, in order."""
+        if self.sink is not None:
+            self._through_sink(self.sink.dead_letters, rejects)
+            return
         produce, topic = self.producer.produce, self.settings.topic_dlq
         for value, key, headers in rejects:
             try:
@@ -144,12 +163,15 @@ class TransactionWriter:
     def emit(self, candles: list[tuple[bytes, bytes]]) -> int:
         """Produce final candles and revisions, each already its (key = candle key,
         value = JSON) bytes."""
-        produce, topic = self.producer.produce, self.settings.topic_candles
-        for key, value in candles:
-            try:
-                produce(topic, value, key)
-            except BufferError:
-                self._produce(topic, value, key)
+        if self.sink is not None:
+            self._through_sink(self.sink.candles, candles)
+        else:
+            produce, topic = self.producer.produce, self.settings.topic_candles
+            for key, value in candles:
+                try:
+                    produce(topic, value, key)
+                except BufferError:
+                    self._produce(topic, value, key)
         if candles:
             self.candles_waiting = True
         return len(candles)

@@ -8,6 +8,7 @@
  *   cursor.c  - Cursor: one partition's Kafka bookkeeping (read position, replay bound);
  *   parser.c  - the canonical-shape trade parser and the contract's limits it enforces;
  *   scanner.c - Scanner.scan, which walks a consume() batch;
+ *   sink.c    - Sink: candles and dead letters produced into the Producer's librdkafka;
  *   module.c  - the module and the WindowFold structure.
  *
  * No contract constant is written here: the window size, the bounds, the decimal scale,
@@ -238,6 +239,7 @@ typedef struct {
 extern PyTypeObject WindowTableType;
 extern PyTypeObject CursorType;
 extern PyTypeObject ScannerType;
+extern PyTypeObject SinkType;
 extern PyTypeObject *WindowFoldType;
 
 /* table.c */

@@ -21,7 +21,7 @@ static struct PyModuleDef hotpath_module = {
 
 PyMODINIT_FUNC PyInit__hotpath(void) {
     if (PyType_Ready(&WindowTableType) < 0 || PyType_Ready(&CursorType) < 0 ||
-        PyType_Ready(&ScannerType) < 0)
+        PyType_Ready(&ScannerType) < 0 || PyType_Ready(&SinkType) < 0)
         return NULL;
     if (WindowFoldType == NULL) {
         WindowFoldType = PyStructSequence_NewType(&fold_desc);
@@ -32,6 +32,7 @@ PyMODINIT_FUNC PyInit__hotpath(void) {
     if (PyModule_AddObjectRef(m, "WindowTable", (PyObject *)&WindowTableType) < 0 ||
         PyModule_AddObjectRef(m, "Cursor", (PyObject *)&CursorType) < 0 ||
         PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
+        PyModule_AddObjectRef(m, "Sink", (PyObject *)&SinkType) < 0 ||
         PyModule_AddObjectRef(m, "WindowFold", (PyObject *)WindowFoldType) < 0 ||
         PyModule_AddIntConstant(m, "APPLIED", OUT_APPLIED) < 0 ||
         PyModule_AddIntConstant(m, "DUPLICATE", OUT_DUPLICATE) < 0 ||

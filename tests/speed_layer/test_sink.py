@@ -1,0 +1,130 @@
+"""The native Sink writes candles and dead letters into the speed layer's own transactional
+producer. On a real broker: what it writes is exactly what ``Producer.produce()`` writes
+(partition, key, value, headers), it waits for room when the local queue is full, and it
+is part of the transaction (an aborted one is never read). Anything but the configured
+confluent Producer is refused, and the speed layer then uses ``Producer.produce()``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import confluent_kafka.cimpl
+import pytest
+from confluent_kafka import Producer
+from prometheus_client import CollectorRegistry
+
+from candle_core.side_outputs import dlq_headers
+from kafka_ops.clients import producer_config
+from kafka_ops.reading import read_topic
+from lambda_candles.settings import CandlesSettings, load_settings
+from speed_layer._hotpath import Sink
+from speed_layer.clients import build_clients, native_sink
+from speed_layer.metrics import SpeedMetrics
+from speed_layer.writer import TransactionWriter
+from tests.kafka_fixture import TopicFactory
+
+CANDLES = 2_000
+LETTERS = 500
+SMALL_QUEUE = 50  # messages: far fewer than a transaction's, so the sink must wait for room
+
+
+def candles() -> list[tuple[bytes, bytes]]:
+    return [(f"S{i % 997}|1s|{1_767_225_600_000_000 + i}".encode(),
+             b'{"symbol":"S%d","n":%d}' % (i % 997, i)) for i in range(CANDLES)]
+
+
+def dead_letters() -> list[Any]:
+    letters: list[Any] = []
+    for i in range(LETTERS):
+        headers: list[Any] = dlq_headers("future_timestamp", f"detail {i}", "trades", i % 8,
+                                        i, 1_767_225_600_000 + i)
+        if i % 50 == 0:  # every value type the scanner's or Python's headers may hold
+            headers = [*headers, ("as-text", f"t{i}"), ("empty", None)]
+        key = None if i % 7 == 0 else f"K{i}".encode()
+        letters.append((b'{"ts":%d}' % i, key, headers))
+    return letters
+
+
+def settings_for(bootstrap: str, topics: TopicFactory) -> CandlesSettings:
+    return load_settings(kafka_bootstrap_servers=bootstrap, topic_candles=topics(8),
+                         topic_dlq=topics(8), speed_instance_id=uuid.uuid4().hex[:8])
+
+
+def writer_for(settings: CandlesSettings, native: bool) -> TransactionWriter:
+    client_id = f"candles-speed-{settings.speed_instance_id}"
+    producer = Producer(producer_config(settings, None, **{
+        "client.id": client_id, "transactional.id": client_id,
+        "queue.buffering.max.messages": SMALL_QUEUE}))
+    producer.init_transactions(30)
+    sink = native_sink(producer, client_id, settings) if native else None
+    assert (sink is not None) == native
+    return TransactionWriter(producer, None,  # type: ignore[arg-type]  # no offsets sent
+                             settings, SpeedMetrics(CollectorRegistry()), None, sink=sink)
+
+
+def written(settings: CandlesSettings, topic: str) -> list[tuple[Any, ...]]:
+    """(partition, key, value, headers) of each committed message; the partition of a
+    message without a key is left out: the partitioner picks one at random."""
+    return [(m.partition() if m.key() is not None else None, m.key(), m.value(), m.headers())
+            for m in read_topic(settings, topic, 60)]
+
+
+def test_the_sink_writes_what_produce_writes_and_only_when_committed(
+        kafka_bootstrap: str, kafka_topic_factory: TopicFactory) -> None:
+    outputs = []
+    for native in (True, False):
+        settings = settings_for(kafka_bootstrap, kafka_topic_factory)
+        writer = writer_for(settings, native)
+        writer.begin()
+        assert writer.emit(candles()) == CANDLES
+        writer.dead_letters(dead_letters())
+        writer.commit({})  # and the next transaction is aborted: none of it may be read
+        writer.emit([(key, b"aborted") for key, _ in candles()[:100]])
+        writer.dead_letters([(b"aborted", key, h) for _, key, h in dead_letters()[:10]])
+        writer.producer.abort_transaction(30)
+        outputs.append((written(settings, settings.topic_candles),
+                        written(settings, settings.topic_dlq)))
+    (native_candles, native_dlq), (python_candles, python_dlq) = outputs
+    assert len(native_candles) == CANDLES and len(native_dlq) == LETTERS
+    assert sorted(native_candles) == sorted(python_candles)  # partition, key, value: same
+    assert sorted(native_dlq, key=repr) == sorted(python_dlq, key=repr)
+    # partition by partition, in the order produced
+    expected = {key: value for key, value in candles()}
+    assert all(expected[key] == value for _, key, value, _ in native_candles)
+    by_partition: dict[int, list[bytes]] = {}
+    for partition, key, _, _ in native_candles:
+        by_partition.setdefault(partition, []).append(key)
+    order = [key for key, _ in candles()]
+    for keys in by_partition.values():
+        assert keys == sorted(keys, key=order.index)
+    assert len(by_partition) == 8
+
+
+def test_the_speed_layers_clients_come_with_a_sink(kafka_bootstrap: str) -> None:
+    settings = load_settings(kafka_bootstrap_servers=kafka_bootstrap,
+                             speed_instance_id=uuid.uuid4().hex[:8])
+    clients = build_clients(settings)
+    try:
+        assert isinstance(clients.sink, Sink)
+    finally:
+        clients.consumer.close()
+
+
+def test_anything_but_the_configured_producer_is_refused() -> None:
+    library = confluent_kafka.cimpl.__file__
+    with pytest.raises(TypeError, match="not a confluent_kafka Producer"):
+        Sink(object(), Producer, library, "candles-speed-0", "candles", "trades.dlq")
+    other = Producer({"bootstrap.servers": "127.0.0.1:1", "client.id": "someone-else"})
+    with pytest.raises(TypeError, match="named someone-else#producer-"):
+        Sink(other, Producer, library, "candles-speed-0", "candles", "trades.dlq")
+    settings = load_settings(kafka_bootstrap_servers="127.0.0.1:1")
+    assert native_sink(other, "candles-speed-0", settings) is None  # produce() instead
+    sink = Sink(other, Producer, library, "someone-else", "candles", "trades.dlq")
+    with pytest.raises(TypeError, match="a candle is a"):
+        sink.candles([(b"k",)], 0)  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="header"):
+        sink.dead_letters([(b"v", None, [(1, b"x")])], 0)  # type: ignore[list-item]
+    with pytest.raises(IndexError):
+        sink.candles([], 1)
+    assert sink.candles([], 0) == (0, 0)
