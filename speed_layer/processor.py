@@ -85,6 +85,7 @@ class SpeedLayer:
         self.parser = TradeParser(settings.max_future_skew_us)
         self.scanner = Scanner(Message, native_limits(settings.max_future_skew_us),
                                native_dead_letters())
+        self.scanner.use_sink(clients.sink)  # its dead letters straight to the producer
         self.partitions: dict[int, PartitionRun] = {}
         self.summary = RunSummary()
         self._mirror = MetricsMirror(metrics)

@@ -222,6 +222,7 @@ typedef struct {
     /* dead letters the scanner makes itself (future-stamped trades), for Python to produce:
      * (value, key, headers) in offset order, taken before every stop is handled */
     PyObject *rejects;
+    PyObject *sink; /* a Sink the dead letters go to directly, or NULL (see use_sink) */
     PyObject *header_names[DLQ_HEADERS]; /* candle_core.side_outputs.DLQ_HEADER_NAMES */
     PyObject *future_reason;             /* bytes */
     PyObject *future_reason_str;         /* str, the summary's key */
@@ -287,6 +288,13 @@ void rollups_evict(WindowTable *t);
 int64_t revised_1s_find(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start);
 int revised_1s_put(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start,
                    int64_t revision);
+
+/* sink.c: one dead letter produced into the Sink's producer, its n headers as C strings;
+ * 0, or the librdkafka error code (nothing was produced) */
+int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
+                     const char *key, Py_ssize_t key_len, const char *const *names,
+                     const Py_ssize_t *name_lens, const char *const *values,
+                     const Py_ssize_t *value_lens, int n);
 
 /* parser.c */
 int limits_from_dict(Limits *limits, PyObject *dict);

@@ -146,6 +146,7 @@ static void Scanner_dealloc(Scanner *self) {
     Py_XDECREF(self->buy);
     Py_XDECREF(self->sell);
     Py_XDECREF(self->rejects);
+    Py_XDECREF(self->sink);
     for (int i = 0; i < DLQ_HEADERS; i++) Py_XDECREF(self->header_names[i]);
     Py_XDECREF(self->future_reason);
     Py_XDECREF(self->future_reason_str);
@@ -224,12 +225,65 @@ static PyObject *partition_pair(Scanner *sc, long number) {
  * A future-stamped trade's dead letter, as candle_core.side_outputs.dlq_headers and the
  * parser's FUTURE_DETAIL make it in Python: (value, key, headers), appended to rejects.
  */
+/*
+ * The same dead letter produced straight into the scanner's Sink, without a Python object:
+ * 1 when done; 0 when it must take the Python path (no sink, dead letters already waiting
+ * there, whose order must be kept, or the producer refused: a full queue, which Python's
+ * path waits out, or an error, which it raises); -1 on a Python error.
+ */
+static int sink_future_reject(Scanner *sc, PyObject *m, PyObject *value, long number,
+                              long long offset, long long stamp_ms, const char *detail,
+                              int detail_len) {
+    if (sc->sink == NULL || PyList_GET_SIZE(sc->rejects) != 0) return 0;
+    PyObject *key = sc->m_key(m, NULL);
+    if (key == NULL) return -1;
+    PyObject *topic = sc->m_topic(m, NULL);
+    if (topic == NULL) {
+        Py_DECREF(key);
+        return -1;
+    }
+    const char *names[DLQ_HEADERS], *values[DLQ_HEADERS], *topic_utf8 = "";
+    Py_ssize_t name_lens[DLQ_HEADERS], value_lens[DLQ_HEADERS], topic_len = 0;
+    char numbers[3][32];
+    int done = -1;
+    if (PyUnicode_Check(topic) && (topic_utf8 = PyUnicode_AsUTF8AndSize(topic, &topic_len)) == NULL)
+        goto out;
+    for (int i = 0; i < DLQ_HEADERS; i++)
+        if ((names[i] = PyUnicode_AsUTF8AndSize(sc->header_names[i], &name_lens[i])) == NULL)
+            goto out;
+    values[0] = PyBytes_AS_STRING(sc->future_reason);
+    value_lens[0] = PyBytes_GET_SIZE(sc->future_reason);
+    values[1] = detail;
+    value_lens[1] = detail_len;
+    values[2] = topic_utf8;
+    value_lens[2] = topic_len;
+    long long coordinates[3] = {number, offset, stamp_ms};
+    for (int i = 0; i < 3; i++) {
+        values[3 + i] = numbers[i];
+        value_lens[3 + i] = snprintf(numbers[i], sizeof(numbers[i]), "%lld", coordinates[i]);
+    }
+    int keyed = PyBytes_Check(key);
+    done = sink_dead_letter(sc->sink, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value),
+                            keyed ? PyBytes_AS_STRING(key) : NULL,
+                            keyed ? PyBytes_GET_SIZE(key) : 0, names, name_lens, values,
+                            value_lens, DLQ_HEADERS) == 0;
+out:
+    Py_DECREF(topic);
+    Py_DECREF(key);
+    return done;
+}
+
 static int add_future_reject(Scanner *sc, PyObject *m, PyObject *value, long number,
                              long long offset, long long stamp_ms, int64_t ahead_us) {
     char detail[256];
     int detail_len = snprintf(detail, sizeof(detail), "%s%lld%s", sc->future_prefix_utf8,
                               (long long)(ahead_us / 1000), sc->future_suffix_utf8);
     if (detail_len < 0 || detail_len >= (int)sizeof(detail)) detail_len = sizeof(detail) - 1;
+    int sunk = sink_future_reject(sc, m, value, number, offset, stamp_ms, detail, detail_len);
+    if (sunk != 0) {
+        if (sunk > 0) sc->dead++;
+        return sunk > 0 ? 0 : -1;
+    }
     PyObject *key = sc->m_key(m, NULL);
     PyObject *headers = PyList_New(DLQ_HEADERS);
     PyObject *items[DLQ_HEADERS] = {
@@ -446,6 +500,15 @@ static PyObject *Scanner_drain(Scanner *self, PyObject *Py_UNUSED(ignored)) {
     return out;
 }
 
+static PyObject *Scanner_use_sink(Scanner *self, PyObject *sink) {
+    if (sink != Py_None && !PyObject_TypeCheck(sink, &SinkType)) {
+        PyErr_SetString(PyExc_TypeError, "use_sink() takes a Sink or None");
+        return NULL;
+    }
+    Py_XSETREF(self->sink, sink == Py_None ? NULL : Py_NewRef(sink));
+    Py_RETURN_NONE;
+}
+
 static PyObject *Scanner_take_rejects(Scanner *self, PyObject *Py_UNUSED(ignored)) {
     if (PyList_GET_SIZE(self->rejects) == 0) Py_RETURN_NONE;
     PyObject *taken = self->rejects;
@@ -486,6 +549,9 @@ static PyMethodDef Scanner_methods[] = {
     {"drain", (PyCFunction)Scanner_drain, METH_NOARGS,
      "drain() -> (consumed, valid, skipped by type, dead letters by reason) since the last "
      "drain"},
+    {"use_sink", (PyCFunction)Scanner_use_sink, METH_O,
+     "use_sink(sink): produce the dead letters the scan makes straight into this Sink "
+     "(None: hand them all to take_rejects)"},
     {"take_rejects", (PyCFunction)Scanner_take_rejects, METH_NOARGS,
      "the dead letters made since the last call, as (value, key, headers), or None"},
     {"parse", (PyCFunction)(void (*)(void))Scanner_parse, METH_FASTCALL,

@@ -252,6 +252,25 @@ static PyObject *Sink_dead_letters(Sink *self, PyObject *args) {
     return outcome(i, RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
+int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
+                     const char *key, Py_ssize_t key_len, const char *const *names,
+                     const Py_ssize_t *name_lens, const char *const *values,
+                     const Py_ssize_t *value_lens, int n) {
+    Sink *self = (Sink *)sink;
+    rd_kafka_t *rk = handle_of(self);
+    if (rk == NULL) return RD_KAFKA_RESP_ERR__DESTROY;
+    rd_kafka_headers_t *headers = self->api.headers_new((size_t)n);
+    for (int i = 0; i < n; i++)
+        self->api.header_add(headers, names[i], name_lens[i], values[i], value_lens[i]);
+    rd_kafka_resp_err_t err = self->api.producev(
+        rk, RD_KAFKA_V_RKT(self->dlq), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key, (size_t)key_len),
+        RD_KAFKA_V_VALUE((void *)value, (size_t)value_len), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_END);
+    if (err) self->api.headers_destroy(headers);
+    return (int)err;
+}
+
 static PyMethodDef Sink_methods[] = {
     {"candles", (PyCFunction)Sink_candles, METH_VARARGS,
      "candles(items, start): produce items[start:], (key, value) bytes, to the candles "
