@@ -31,7 +31,7 @@ from candle_core.reasons import Reason
 from candle_core.trade import Rejection
 from kafka_ops.fatal import CLOSE_TIMEOUT_S, close_bounded, is_fatal
 from kafka_ops.liveness import Heartbeat
-from speed_layer._hotpath import CLOSE, SLOW, Scanner
+from speed_layer._hotpath import CLOSE, SLOW, Scanner, tune_allocator
 from speed_layer.clients import SpeedClients
 from speed_layer.engine import Outcome, PartitionEngine
 from speed_layer.exceptions import SpeedLayerError
@@ -107,6 +107,8 @@ class SpeedLayer:
         """Process until stopped; commit what was done; return the summary."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        if not tune_allocator():  # glibc's fastbins off: see speed_layer/native/module.c
+            log.info("not glibc: the allocator is left as it is")
         began = self.clock()
         self._producer.init_transactions(30)
         self._consumer.subscribe([self.settings.topic_trades], on_assign=self._on_assign,

@@ -195,6 +195,10 @@ static char *put_int(char *p, int64_t v) {
     return put_fixed(p, 0, (u128)v, 0);
 }
 
+char *put_decimal(char *p, int64_t v) {
+    return put_int(p, v);
+}
+
 /* ---- the wire layout ---------------------------------------------------------------- */
 
 static const char *const WIRE_NAMES[W_FIELDS] = {

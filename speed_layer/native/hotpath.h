@@ -296,6 +296,9 @@ int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
                      const Py_ssize_t *name_lens, const char *const *values,
                      const Py_ssize_t *value_lens, int n);
 
+/* candle.c: v's decimal text at p, as str(v) (at most 20 bytes); returns its end */
+char *put_decimal(char *p, int64_t v);
+
 /* parser.c */
 int limits_from_dict(Limits *limits, PyObject *dict);
 /* 1: a trade, t holds it; 2: a valid trade but for its future stamp (t holds it: the

@@ -244,7 +244,7 @@ static int sink_future_reject(Scanner *sc, PyObject *m, PyObject *value, long nu
     }
     const char *names[DLQ_HEADERS], *values[DLQ_HEADERS], *topic_utf8 = "";
     Py_ssize_t name_lens[DLQ_HEADERS], value_lens[DLQ_HEADERS], topic_len = 0;
-    char numbers[3][32];
+    char numbers[3][24];
     int done = -1;
     if (PyUnicode_Check(topic) && (topic_utf8 = PyUnicode_AsUTF8AndSize(topic, &topic_len)) == NULL)
         goto out;
@@ -260,7 +260,7 @@ static int sink_future_reject(Scanner *sc, PyObject *m, PyObject *value, long nu
     long long coordinates[3] = {number, offset, stamp_ms};
     for (int i = 0; i < 3; i++) {
         values[3 + i] = numbers[i];
-        value_lens[3 + i] = snprintf(numbers[i], sizeof(numbers[i]), "%lld", coordinates[i]);
+        value_lens[3 + i] = put_decimal(numbers[i], coordinates[i]) - numbers[i];
     }
     int keyed = PyBytes_Check(key);
     done = sink_dead_letter(sc->sink, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value),
@@ -275,10 +275,10 @@ out:
 
 static int add_future_reject(Scanner *sc, PyObject *m, PyObject *value, long number,
                              long long offset, long long stamp_ms, int64_t ahead_us) {
-    char detail[256];
-    int detail_len = snprintf(detail, sizeof(detail), "%s%lld%s", sc->future_prefix_utf8,
-                              (long long)(ahead_us / 1000), sc->future_suffix_utf8);
-    if (detail_len < 0 || detail_len >= (int)sizeof(detail)) detail_len = sizeof(detail) - 1;
+    char detail[256]; /* the prefix and the suffix are at most 99 bytes each */
+    char *end = stpcpy(detail, sc->future_prefix_utf8);
+    end = stpcpy(put_decimal(end, ahead_us / 1000), sc->future_suffix_utf8);
+    int detail_len = (int)(end - detail);
     int sunk = sink_future_reject(sc, m, value, number, offset, stamp_ms, detail, detail_len);
     if (sunk != 0) {
         if (sunk > 0) sc->dead++;

@@ -118,6 +118,9 @@ static int Sink_init(Sink *self, PyObject *args, PyObject *kwds) {
     self->candles = self->api.topic_new(rk, candles_topic, NULL);
     self->dlq = self->api.topic_new(rk, dlq_topic, NULL);
     if (self->candles == NULL || self->dlq == NULL) {
+        if (self->candles != NULL) self->api.topic_destroy(self->candles);
+        if (self->dlq != NULL) self->api.topic_destroy(self->dlq);
+        self->candles = self->dlq = NULL;
         PyErr_SetString(PyExc_TypeError, "librdkafka refused a topic handle");
         return -1;
     }
@@ -127,8 +130,13 @@ static int Sink_init(Sink *self, PyObject *args, PyObject *kwds) {
 }
 
 static void Sink_dealloc(Sink *self) {
-    if (self->candles != NULL) self->api.topic_destroy(self->candles);
-    if (self->dlq != NULL) self->api.topic_destroy(self->dlq);
+    /* The topic handles belong to the producer's rd_kafka_t: released while it lives (the
+     * Sink holds the Producer, so it does unless the Producer was closed, which freed
+     * them with everything else). */
+    if (self->producer != NULL && handle_of(self) != NULL) {
+        self->api.topic_destroy(self->candles);
+        self->api.topic_destroy(self->dlq);
+    }
     Py_XDECREF(self->producer);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }

@@ -11,7 +11,7 @@ from typing import Any
 
 import confluent_kafka.cimpl
 import pytest
-from confluent_kafka import Message, Producer
+from confluent_kafka import KafkaError, Message, Producer
 from prometheus_client import CollectorRegistry
 
 from candle_core.side_outputs import dlq_headers
@@ -70,10 +70,12 @@ def writer_for(settings: CandlesSettings, native: bool) -> TransactionWriter:
 
 
 def written(settings: CandlesSettings, topic: str) -> list[tuple[Any, ...]]:
-    """(partition, key, value, headers) of each committed message; the partition of a
-    message without a key is left out: the partitioner picks one at random."""
-    return [(m.partition() if m.key() is not None else None, m.key(), m.value(), m.headers())
-            for m in read_topic(settings, topic, 60)]
+    """(partition, key, value, headers) of each committed message, partition by partition
+    in offset order (the reader interleaves partitions as they arrive); the partition of a
+    message without a key is left out (None, first): the partitioner picks one at random."""
+    messages = [(m.partition() if m.key() is not None else None, m.key(), m.value(),
+                 m.headers()) for m in read_topic(settings, topic, 60)]
+    return sorted(messages, key=lambda m: -1 if m[0] is None else m[0])  # stable
 
 
 def test_the_sink_writes_what_produce_writes_and_only_when_committed(
@@ -134,6 +136,10 @@ def test_anything_but_the_configured_producer_is_refused() -> None:
     with pytest.raises(IndexError):
         sink.candles([], 1)
     assert sink.candles([], 0) == (0, 0)
+    other.close()  # the handle is gone: refused with librdkafka's code, nothing touched
+    assert sink.candles([(b"k", b"v")], 0) == (0, KafkaError._DESTROY)
+    assert sink.dead_letters([(b"v", None, [])], 0) == (0, KafkaError._DESTROY)
+    del sink  # and its topic handles are not released into the closed producer
 
 
 def test_the_processor_writes_the_same_with_and_without_the_sink(
