@@ -210,8 +210,9 @@ def test_the_page_draws_merged_live_candles_and_marks_the_breach(served: Served)
 
             page.wait_for_function("document.querySelector('#status').innerText"
                                    ".includes('breach')", timeout=10_000)
-            hover_marker(page)
-            tooltip = page.inner_text("#tooltip")
+            # the tooltip hover() saw on the breached bar: read again, it may already name a
+            # neighbour (a live bar shifts the time scale under the still mouse)
+            tooltip = hover_marker(page)
             assert "drift" in tooltip and "cause: late" in tooltip, tooltip
             page.screenshot(path=str(SCREENSHOT))
 
@@ -227,8 +228,8 @@ def test_the_page_draws_merged_live_candles_and_marks_the_breach(served: Served)
             browser.close()
 
 
-def hover_marker(page: Any) -> None:
-    """Show the whole series and put the mouse on the worst breached candle."""
+def hover_marker(page: Any) -> str:
+    """Show the whole series and put the mouse on the worst breached candle; its tooltip."""
     time_s, high = page.evaluate("""(() => {
       const c = window.candlesChart;
       c.chart.timeScale().fitContent();
@@ -236,7 +237,7 @@ def hover_marker(page: Any) -> None:
       const bar = breached.sort((a, b) => b.drift.drift - a.drift.drift)[0];
       return [bar.time, bar.plot.high];
     })()""")
-    hover(page, time_s, high)
+    return hover(page, time_s, high)
 
 
 def hover(page: Any, time_s: int, price: float) -> str:
