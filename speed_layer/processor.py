@@ -108,7 +108,7 @@ class SpeedLayer:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         if not tune_allocator():  # glibc's fastbins off: see speed_layer/native/module.c
-            log.info("not glibc: the allocator is left as it is")
+            log.info("the allocator refused M_MXFAST=0 (not glibc's?): left as it is")
         began = self.clock()
         self._producer.init_transactions(30)
         self._consumer.subscribe([self.settings.topic_trades], on_assign=self._on_assign,

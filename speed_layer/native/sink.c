@@ -170,30 +170,30 @@ static PyObject *outcome(Py_ssize_t index, rd_kafka_resp_err_t err) {
     return Py_BuildValue("(ni)", index, (int)err);
 }
 
-static PyObject *Sink_candles(Sink *self, PyObject *args) {
-    PyObject *items;
-    Py_ssize_t i;
-    if (parse_call(args, &items, &i) < 0) return NULL;
-    rd_kafka_t *rk = handle_of(self);
-    if (rk == NULL) return outcome(i, RD_KAFKA_RESP_ERR__DESTROY);
-    for (Py_ssize_t n = PyList_GET_SIZE(items); i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(items, i);
-        const char *key, *value;
-        Py_ssize_t key_len, value_len;
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
-            PyErr_SetString(PyExc_TypeError, "a candle is a (key, value) tuple");
-            return NULL;
-        }
-        if (bytes_arg(PyTuple_GET_ITEM(item, 0), &key, &key_len, "a candle's key") < 0 ||
-            bytes_arg(PyTuple_GET_ITEM(item, 1), &value, &value_len, "a candle's value") < 0)
-            return NULL;
-        rd_kafka_resp_err_t err = self->api.producev(
-            rk, RD_KAFKA_V_RKT(self->candles), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key, (size_t)key_len),
-            RD_KAFKA_V_VALUE((void *)value, (size_t)value_len), RD_KAFKA_V_END);
-        if (err) return outcome(i, err);
-    }
-    return outcome(i, RD_KAFKA_RESP_ERR_NO_ERROR);
+/* One message: its key and value copied, its headers (or NULL) taken when produced. */
+typedef struct {
+    const char *key, *value;
+    Py_ssize_t key_len, value_len;
+    rd_kafka_headers_t *headers;
+} Outgoing;
+
+static rd_kafka_resp_err_t produce(Sink *self, rd_kafka_t *rk, rd_kafka_topic_t *topic,
+                                   const Outgoing *m) {
+    rd_kafka_resp_err_t err =
+        m->headers == NULL
+            ? self->api.producev(rk, RD_KAFKA_V_RKT(topic),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_KEY(m->key, (size_t)m->key_len),
+                                 RD_KAFKA_V_VALUE((void *)m->value, (size_t)m->value_len),
+                                 RD_KAFKA_V_END)
+            : self->api.producev(rk, RD_KAFKA_V_RKT(topic),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_KEY(m->key, (size_t)m->key_len),
+                                 RD_KAFKA_V_VALUE((void *)m->value, (size_t)m->value_len),
+                                 RD_KAFKA_V_HEADERS(m->headers), RD_KAFKA_V_END);
+    if (err && m->headers != NULL) /* the headers are the caller's until a message takes them */
+        self->api.headers_destroy(m->headers);
+    return err;
 }
 
 /* A dead letter's headers, a list of (str name, bytes | str | None value) */
@@ -228,36 +228,56 @@ bad:
     return NULL;
 }
 
-static PyObject *Sink_dead_letters(Sink *self, PyObject *args) {
+/* A candle, (key, value) */
+static int candle_parts(Sink *self, PyObject *item, Outgoing *m) {
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+        PyErr_SetString(PyExc_TypeError, "a candle is a (key, value) tuple");
+        return -1;
+    }
+    m->headers = NULL;
+    return bytes_arg(PyTuple_GET_ITEM(item, 0), &m->key, &m->key_len, "a candle's key") < 0 ||
+                   bytes_arg(PyTuple_GET_ITEM(item, 1), &m->value, &m->value_len,
+                             "a candle's value") < 0
+               ? -1
+               : 0;
+}
+
+/* A dead letter, (value, key, headers) */
+static int dead_letter_parts(Sink *self, PyObject *item, Outgoing *m) {
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
+        PyErr_SetString(PyExc_TypeError, "a dead letter is a (value, key, headers) tuple");
+        return -1;
+    }
+    if (bytes_arg(PyTuple_GET_ITEM(item, 0), &m->value, &m->value_len, "a dead letter") < 0 ||
+        bytes_arg(PyTuple_GET_ITEM(item, 1), &m->key, &m->key_len, "a dead letter's key") < 0)
+        return -1;
+    m->headers = c_headers(self, PyTuple_GET_ITEM(item, 2));
+    return m->headers == NULL ? -1 : 0;
+}
+
+/* items[start:] produced to `topic`, each taken apart by `parts`, up to the first refusal */
+static PyObject *produce_items(Sink *self, PyObject *args, rd_kafka_topic_t *topic,
+                               int (*parts)(Sink *, PyObject *, Outgoing *)) {
     PyObject *items;
     Py_ssize_t i;
     if (parse_call(args, &items, &i) < 0) return NULL;
     rd_kafka_t *rk = handle_of(self);
     if (rk == NULL) return outcome(i, RD_KAFKA_RESP_ERR__DESTROY);
     for (Py_ssize_t n = PyList_GET_SIZE(items); i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(items, i);
-        const char *key, *value;
-        Py_ssize_t key_len, value_len;
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
-            PyErr_SetString(PyExc_TypeError, "a dead letter is a (value, key, headers) tuple");
-            return NULL;
-        }
-        if (bytes_arg(PyTuple_GET_ITEM(item, 0), &value, &value_len, "a dead letter") < 0 ||
-            bytes_arg(PyTuple_GET_ITEM(item, 1), &key, &key_len, "a dead letter's key") < 0)
-            return NULL;
-        rd_kafka_headers_t *headers = c_headers(self, PyTuple_GET_ITEM(item, 2));
-        if (headers == NULL) return NULL;
-        rd_kafka_resp_err_t err = self->api.producev(
-            rk, RD_KAFKA_V_RKT(self->dlq), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key, (size_t)key_len),
-            RD_KAFKA_V_VALUE((void *)value, (size_t)value_len), RD_KAFKA_V_HEADERS(headers),
-            RD_KAFKA_V_END);
-        if (err) { /* the headers are the caller's until a message takes them */
-            self->api.headers_destroy(headers);
-            return outcome(i, err);
-        }
+        Outgoing m;
+        if (parts(self, PyList_GET_ITEM(items, i), &m) < 0) return NULL;
+        rd_kafka_resp_err_t err = produce(self, rk, topic, &m);
+        if (err) return outcome(i, err);
     }
     return outcome(i, RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+static PyObject *Sink_candles(Sink *self, PyObject *args) {
+    return produce_items(self, args, self->candles, candle_parts);
+}
+
+static PyObject *Sink_dead_letters(Sink *self, PyObject *args) {
+    return produce_items(self, args, self->dlq, dead_letter_parts);
 }
 
 int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
@@ -267,16 +287,10 @@ int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
     Sink *self = (Sink *)sink;
     rd_kafka_t *rk = handle_of(self);
     if (rk == NULL) return RD_KAFKA_RESP_ERR__DESTROY;
-    rd_kafka_headers_t *headers = self->api.headers_new((size_t)n);
+    Outgoing m = {key, value, key_len, value_len, self->api.headers_new((size_t)n)};
     for (int i = 0; i < n; i++)
-        self->api.header_add(headers, names[i], name_lens[i], values[i], value_lens[i]);
-    rd_kafka_resp_err_t err = self->api.producev(
-        rk, RD_KAFKA_V_RKT(self->dlq), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key, (size_t)key_len),
-        RD_KAFKA_V_VALUE((void *)value, (size_t)value_len), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_END);
-    if (err) self->api.headers_destroy(headers);
-    return (int)err;
+        self->api.header_add(m.headers, names[i], name_lens[i], values[i], value_lens[i]);
+    return (int)produce(self, rk, self->dlq, &m);
 }
 
 static PyMethodDef Sink_methods[] = {
