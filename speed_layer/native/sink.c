@@ -179,18 +179,12 @@ typedef struct {
 
 static rd_kafka_resp_err_t produce(Sink *self, rd_kafka_t *rk, rd_kafka_topic_t *topic,
                                    const Outgoing *m) {
-    rd_kafka_resp_err_t err =
-        m->headers == NULL
-            ? self->api.producev(rk, RD_KAFKA_V_RKT(topic),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_KEY(m->key, (size_t)m->key_len),
-                                 RD_KAFKA_V_VALUE((void *)m->value, (size_t)m->value_len),
-                                 RD_KAFKA_V_END)
-            : self->api.producev(rk, RD_KAFKA_V_RKT(topic),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_KEY(m->key, (size_t)m->key_len),
-                                 RD_KAFKA_V_VALUE((void *)m->value, (size_t)m->value_len),
-                                 RD_KAFKA_V_HEADERS(m->headers), RD_KAFKA_V_END);
+    /* NULL headers are none: librdkafka, like confluent-kafka's produce(), takes them so */
+    rd_kafka_resp_err_t err = self->api.producev(
+        rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(m->key, (size_t)m->key_len),
+        RD_KAFKA_V_VALUE((void *)m->value, (size_t)m->value_len),
+        RD_KAFKA_V_HEADERS(m->headers), RD_KAFKA_V_END);
     if (err && m->headers != NULL) /* the headers are the caller's until a message takes them */
         self->api.headers_destroy(m->headers);
     return err;
