@@ -193,7 +193,8 @@ typedef struct {
     Py_ssize_t type_prefix_len, trade_prefix_len;
 } Limits;
 
-#define INTERN_SLOTS 4096
+#define INTERN_MIN_SLOTS 4096
+#define INTERN_MAX_SLOTS (1 << 18) /* beyond 128k distinct strings, new ones are not cached */
 #define INTERN_MAX_LEN 32
 #define MAX_KINDS 16
 #define MAX_KIND_BYTES_CAP 64
@@ -204,6 +205,13 @@ typedef struct {
     char bytes[INTERN_MAX_LEN];
     PyObject *str; /* owned */
 } Interned;
+
+/* The strs the parser made, by their bytes: a symbol's trades then share one str, whose
+ * pointer the window index compares first. Grows (to INTERN_MAX_SLOTS) at half full. */
+typedef struct {
+    Interned *slots;
+    Py_ssize_t cap, n;
+} InternTable;
 
 typedef struct {
     Py_ssize_t len;
@@ -230,7 +238,7 @@ typedef struct {
     PyObject *last_topic, *topic_pair, *reason_pair; /* shared header pairs */
     PyObject *partition_pairs[PARTITION_PAIRS];
     long long dead;
-    Interned *symbols, *venues;
+    InternTable symbols, venues;
     PyObject *buy, *sell;
     long long consumed, valid;
     KindCount kinds[MAX_KINDS];
@@ -301,6 +309,8 @@ char *put_decimal(char *p, int64_t v);
 
 /* parser.c */
 int limits_from_dict(Limits *limits, PyObject *dict);
+int intern_init(InternTable *x); /* 0, or -1 with MemoryError */
+void intern_free(InternTable *x);
 /* 1: a trade, t holds it; 2: a valid trade but for its future stamp (t holds it: the
  * caller dead-letters it); 0: not native (t empty); -1: a Python error */
 enum { PARSE_ERROR = -1, PARSE_NOT_NATIVE = 0, PARSE_TRADE = 1, PARSE_FUTURE = 2 };

@@ -267,31 +267,74 @@ static uint64_t fnv1a(const char *s, Py_ssize_t n) {
     return h;
 }
 
-/* The str for these ASCII bytes: from the cache, or made (and cached when there is room).
- * Returns a new reference. */
-static PyObject *intern_str(Interned *cache, const char *s, Py_ssize_t n) {
+int intern_init(InternTable *x) {
+    x->slots = PyMem_Calloc(INTERN_MIN_SLOTS, sizeof(Interned));
+    if (x->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    x->cap = INTERN_MIN_SLOTS;
+    x->n = 0;
+    return 0;
+}
+
+void intern_free(InternTable *x) {
+    if (x->slots == NULL) return;
+    for (Py_ssize_t i = 0; i < x->cap; i++) Py_XDECREF(x->slots[i].str);
+    PyMem_Free(x->slots);
+    x->slots = NULL;
+    x->cap = x->n = 0;
+}
+
+/* Twice the slots; on failure the table stays as it is (it is only a cache). */
+static void intern_grow(InternTable *x) {
+    Py_ssize_t cap = x->cap * 2;
+    Interned *fresh = PyMem_Calloc((size_t)cap, sizeof(Interned));
+    if (fresh == NULL) return;
+    uint64_t mask = (uint64_t)cap - 1;
+    for (Py_ssize_t k = 0; k < x->cap; k++) {
+        if (x->slots[k].str == NULL) continue;
+        uint64_t i = x->slots[k].hash & mask;
+        while (fresh[i].str != NULL) i = (i + 1) & mask;
+        fresh[i] = x->slots[k];
+    }
+    PyMem_Free(x->slots);
+    x->slots = fresh;
+    x->cap = cap;
+}
+
+/* The str for these ASCII bytes: from the cache, or made (and cached while the cache may
+ * still grow). Returns a new reference. */
+static PyObject *intern_str(InternTable *x, const char *s, Py_ssize_t n) {
     if (n > INTERN_MAX_LEN) return PyUnicode_FromStringAndSize(s, n);
     uint64_t h = fnv1a(s, n);
-    uint64_t mask = INTERN_SLOTS - 1;
+    uint64_t mask = (uint64_t)x->cap - 1;
     uint64_t i = h & mask;
-    for (int probe = 0; probe < 8; probe++, i = (i + 1) & mask) {
-        Interned *e = &cache[i];
-        if (e->str == NULL) {
-            PyObject *str = PyUnicode_FromStringAndSize(s, n);
-            if (str == NULL) return NULL;
-            e->hash = h;
-            e->len = n;
-            memcpy(e->bytes, s, n);
-            e->str = str;
-            Py_INCREF(str);
-            return str;
-        }
+    for (;; i = (i + 1) & mask) { /* never full: at most half the slots are used */
+        Interned *e = &x->slots[i];
+        if (e->str == NULL) break;
         if (e->hash == h && e->len == n && memcmp(e->bytes, s, n) == 0) {
             Py_INCREF(e->str);
             return e->str;
         }
     }
-    return PyUnicode_FromStringAndSize(s, n);
+    PyObject *str = PyUnicode_FromStringAndSize(s, n);
+    if (str == NULL) return NULL;
+    if ((x->n + 1) * 2 > x->cap) {
+        if (x->cap >= INTERN_MAX_SLOTS) return str;
+        intern_grow(x);
+        if ((x->n + 1) * 2 > x->cap) return str; /* could not grow */
+        mask = (uint64_t)x->cap - 1;
+        for (i = h & mask; x->slots[i].str != NULL; i = (i + 1) & mask) {
+        }
+    }
+    Interned *e = &x->slots[i];
+    e->hash = h;
+    e->len = n;
+    memcpy(e->bytes, s, n);
+    e->str = Py_NewRef(str);
+    x->n++;
+    return str;
 }
 
 static inline int symbol_ok(const Limits *l, const char *s, Py_ssize_t n) {
@@ -361,7 +404,7 @@ int parse_trade(Scanner *sc, const char *p, Py_ssize_t n, int64_t kafka_ts_us, P
         case F_SYMBOL:
             if (*p != '"' || !read_plain_string(&p, end, &s, &slen) || !symbol_ok(l, s, slen))
                 goto reject;
-            t->symbol = intern_str(sc->symbols, s, slen);
+            t->symbol = intern_str(&sc->symbols, s, slen);
             if (t->symbol == NULL) goto error;
             t->symhash = PyObject_Hash(t->symbol);
             if (t->symhash == -1) goto error;
@@ -389,7 +432,7 @@ int parse_trade(Scanner *sc, const char *p, Py_ssize_t n, int64_t kafka_ts_us, P
             if (*p != '"' || !read_plain_string(&p, end, &s, &slen)) goto reject;
             if (field == F_VENUE) {
                 if (slen > l->max_venue_len) goto reject;
-                t->venue = intern_str(sc->venues, s, slen);
+                t->venue = intern_str(&sc->venues, s, slen);
                 if (t->venue == NULL) goto error;
             } else {
                 if (slen == 3 && memcmp(s, "buy", 3) == 0) t->side = sc->buy;

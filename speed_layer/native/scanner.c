@@ -117,14 +117,9 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kwds) {
     if (!(self->m_timestamp = method_of(self->message_type, "timestamp"))) return -1;
     if (!(self->m_key = method_of(self->message_type, "key"))) return -1;
     if (!(self->m_topic = method_of(self->message_type, "topic"))) return -1;
-    if (self->symbols == NULL) {
-        self->symbols = PyMem_Calloc(INTERN_SLOTS, sizeof(Interned));
-        self->venues = PyMem_Calloc(INTERN_SLOTS, sizeof(Interned));
-        if (self->symbols == NULL || self->venues == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
+    if (self->symbols.slots == NULL &&
+        (intern_init(&self->symbols) < 0 || intern_init(&self->venues) < 0))
+        return -1;
     if (self->buy == NULL) {
         self->buy = PyUnicode_InternFromString("buy");
         self->sell = PyUnicode_InternFromString("sell");
@@ -133,16 +128,10 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kwds) {
     return 0;
 }
 
-static void free_interned(Interned *cache) {
-    if (cache == NULL) return;
-    for (int i = 0; i < INTERN_SLOTS; i++) Py_XDECREF(cache[i].str);
-    PyMem_Free(cache);
-}
-
 static void Scanner_dealloc(Scanner *self) {
     Py_XDECREF(self->message_type);
-    free_interned(self->symbols);
-    free_interned(self->venues);
+    intern_free(&self->symbols);
+    intern_free(&self->venues);
     Py_XDECREF(self->buy);
     Py_XDECREF(self->sell);
     Py_XDECREF(self->rejects);

@@ -162,6 +162,26 @@ def test_what_producers_send_takes_the_native_path() -> None:
         assert assert_agrees(value), value
 
 
+def test_every_trade_of_a_symbol_shares_one_str_on_a_market_of_many_symbols() -> None:
+    """The parser's str cache grows with the market: with 20,000 symbols (a fixed 4,096
+    slots held a fifth of them), a symbol's trades still share one str, so the window
+    index compares pointers, not text, and no trade allocates its symbol again."""
+    scanner = Scanner(Message, native_limits(SKEW_US), native_dead_letters())
+    symbols = [f"S{n:05d}" for n in range(20_000)]
+
+    def parsed_symbols() -> list[str]:
+        found = []
+        for n, symbol in enumerate(symbols):
+            trade = Trade(symbol, n, KAFKA_TS_US, 100_000_000, 1, None, None)
+            parsed = scanner.parse(trade_record(trade).value, KAFKA_TS_US)
+            assert parsed is not None and parsed[0] == symbol
+            found.append(parsed[0])
+        return found
+
+    first, again = parsed_symbols(), parsed_symbols()
+    assert sum(a is b for a, b in zip(first, again, strict=True)) == len(symbols)
+
+
 def test_values_the_contract_rejects_are_never_native() -> None:
     good = trade_record(Trade("BTCUSDT", 1, KAFKA_TS_US, 10**8, 10**8)).value
     assert SCANNER.parse(good, KAFKA_TS_US) is not None
