@@ -43,7 +43,7 @@ def feed(symbols: int, rate: float, horizon_us: int, seconds: int,
     from candle_core.trade import Trade
     from lambda_candles.settings import load_settings
     from speed_layer.changelog import STATE_RECORD_BYTES
-    from speed_layer.engine import Closed, PartitionEngine
+    from speed_layer.engine import PartitionEngine
 
     settings = load_settings()
     engine = PartitionEngine(settings.intervals_us, settings.allowed_lateness_us, horizon_us,
@@ -51,7 +51,7 @@ def feed(symbols: int, rate: float, horizon_us: int, seconds: int,
     rnd, late_rnd = random.Random(1), random.Random(2)
     names = [f"SYM{i:05d}" for i in range(symbols)]
     per_second = max(1, round(symbols * rate))
-    closed, trade_id, offset = Closed(), 0, 0
+    trade_id, offset = 0, 0
     held: dict[int, list[Trade]] = {}
     outcomes: Counter[str] = Counter()
     candles = 0
@@ -63,13 +63,12 @@ def feed(symbols: int, rate: float, horizon_us: int, seconds: int,
             if late_ratio and late_rnd.random() < late_ratio:
                 held.setdefault(second + late_delay_s, []).append(trade)
                 continue
-            outcomes[engine.add(trade, offset, closed).value] += 1
+            outcomes[engine.add(trade, offset).value] += 1
             offset += 1
         for trade in held.pop(second, ()):
-            outcomes[engine.add(trade, offset, closed).value] += 1
+            outcomes[engine.add(trade, offset).value] += 1
             offset += 1
-        candles += len(closed.candles)
-        closed.candles.clear()
+        candles += len(engine.take_candles()[0])
         engine.table.take_rollup_delta(STATE_RECORD_BYTES)  # a commit: frees closed partials
     windows, ids = engine.table.kept()
     return {"trades": offset, "kept_windows": windows, "kept_ids": ids,

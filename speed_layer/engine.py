@@ -18,15 +18,15 @@ the whole date (see docs/speed-layer.md).
 
 The 1 s windows, their dedup ids, the rollup partials and the event-time position live in
 a native :class:`speed_layer._hotpath.WindowTable`, which the processor's batch scanner
-folds into directly. A window closes in C, into its candle's JSON bytes and into the
-rollups, so a closed candle costs no Python object; this class decides when to close, is
-the Python path for every record the scanner hands back, and restores state. The Kafka
-bookkeeping (offsets) is the partition's :class:`speed_layer._hotpath.Cursor`.
+folds into directly. A window closes in C, into its candle's key and JSON and into the
+rollups, and the candle goes straight into the producer's :class:`~speed_layer._hotpath.Sink`,
+so a closed candle costs no Python object; this class decides when to close, is the Python
+path for every record the scanner hands back, and restores state. The Kafka bookkeeping
+(offsets) is the partition's :class:`speed_layer._hotpath.Cursor`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,7 @@ from candle_core.windows import BASE_INTERVAL_US, interval_label, window_end
 from speed_layer._hotpath import CLOSE_DUE, WindowTable
 
 if TYPE_CHECKING:
-    from speed_layer._hotpath import WindowFold
+    from speed_layer._hotpath import Sink, WindowFold
 
 NO_TIME = -(2**62)  # before any event time: the watermark of a partition that saw nothing
 FAR_FUTURE = 2**62
@@ -57,19 +57,14 @@ _OUTCOMES = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.CONFLICT, Outcome.LATE,
              Outcome.REVISED)
 
 
-@dataclass(slots=True)
-class Closed:
-    """What watermark steps closed and late trades revised: each candle as ``(key bytes,
-    candle JSON bytes)``, the key and value of its ``candles`` message."""
-
-    candles: list[tuple[bytes, bytes]] = field(default_factory=list)
-
-
 class PartitionEngine:
     """Windows, watermark and rollups of one input partition."""
 
     def __init__(self, intervals_us: tuple[int, ...], allowed_lateness_us: int,
-                 dedup_horizon_us: int = 0, revision_horizon_us: int = 0) -> None:
+                 dedup_horizon_us: int = 0, revision_horizon_us: int = 0,
+                 sink: Sink | None = None) -> None:
+        """``sink``: where closed and revised candles are produced straight from C while
+        none wait for Python; without one, every candle waits for :meth:`take_candles`."""
         if not intervals_us or intervals_us[0] != BASE_INTERVAL_US:
             raise ValueError("intervals must start with the 1 s base interval")
         self.larger_us = intervals_us[1:]
@@ -77,6 +72,7 @@ class PartitionEngine:
             BASE_INTERVAL_US, allowed_lateness_us, dedup_horizon_us,
             tuple((interval, interval_label(interval)) for interval in intervals_us),
             native_candle_wire(), revision_horizon_us)
+        self.table.use_sink(sink)
 
     @property
     def max_ts_us(self) -> int:
@@ -91,23 +87,20 @@ class PartitionEngine:
         """How far the watermark is past the end of ``ts_us``'s 1 s window (<= 0: open)."""
         return self.watermark_us - window_end(ts_us, BASE_INTERVAL_US)
 
-    def add(self, trade: Trade, offset: int, closed: Closed) -> Outcome:
-        """Apply one valid trade at ``offset``; windows it closes are added to ``closed``.
+    def add(self, trade: Trade, offset: int) -> Outcome:
+        """Apply one valid trade at ``offset``, emitting the candles of the windows it
+        closes.
 
         A duplicate or conflict when its id is already in its window (open, or closed within
         the dedup horizon). When its 1 s window already closed: revised when it is late by
         no more than the revision horizon (its 1 s candle and the rolled-up candles holding
-        it are emitted again, one revision higher, added to ``closed``), late otherwise.
-        Only an applied trade whose event time is the largest yet moves the watermark; a
-        late trade inside the dedup horizon is remembered, so that its re-send is a
-        duplicate."""
+        it are emitted again, one revision higher), late otherwise. Only an applied trade
+        whose event time is the largest yet moves the watermark; a late trade inside the
+        dedup horizon is remembered, so that its re-send is a duplicate."""
         code = self.table.add(*trade, offset)
         if code & CLOSE_DUE:
-            self.close_due(closed)
-        outcome = _OUTCOMES[code & ~CLOSE_DUE]
-        if outcome is Outcome.REVISED:
-            closed.candles.extend(self.table.take_revised())
-        return outcome
+            self.close_due()
+        return _OUTCOMES[code & ~CLOSE_DUE]
 
     def replay(self, trade: Trade, offset: int) -> Outcome:
         """Re-apply a trade processed before a restart (below the restored ``processed``):
@@ -115,16 +108,23 @@ class PartitionEngine:
         it closes nothing and emits nothing."""
         return _OUTCOMES[self.table.replay(*trade, offset) & ~CLOSE_DUE]
 
-    def close_due(self, closed: Closed) -> None:
+    def close_due(self) -> None:
         """Close what the current watermark has passed (the scanner stops for this)."""
-        closed.candles.extend(self.table.close(self.table.watermark_us))
+        self.table.close(self.table.watermark_us)
 
-    def advance_to(self, watermark_us: int, closed: Closed) -> None:
+    def advance_to(self, watermark_us: int) -> None:
         """Move the watermark forward (never back) and close what it passes."""
         if watermark_us <= self.table.watermark_us:
             return
         self.table.watermark_us = watermark_us
-        self.close_due(closed)
+        self.close_due()
+
+    def take_candles(self) -> tuple[list[tuple[bytes, bytes]], int]:
+        """What closes and revisions emitted since the last call: the candles left for
+        Python to produce, in order, each as its ``candles`` message's (key, JSON value)
+        bytes (all of them without a sink; with one, those its queue refused and every
+        one after them), and how many went straight into the sink."""
+        return self.table.take_candles()
 
     def end_of_input_watermark_us(self) -> int:
         """The watermark that closes every window holding data, and no more: what the end

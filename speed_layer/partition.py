@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from candle_core.trade import Rejection, Trade
 from speed_layer._hotpath import Cursor
 from speed_layer.changelog import PartitionState, StateLog
-from speed_layer.engine import Closed, PartitionEngine
+from speed_layer.engine import PartitionEngine
 
 
 @dataclass
@@ -24,7 +24,6 @@ class PartitionRun:
     cursor: Cursor
     state_log: StateLog = field(default_factory=StateLog)
     closed_at: list[tuple[float, int]] = field(default_factory=list)  # (when, how many)
-    closed: Closed = field(default_factory=Closed)  # filled by the engine, drained per batch
 
     @classmethod
     def restored(cls, engine: PartitionEngine, state: PartitionState, now: float,
@@ -83,12 +82,13 @@ class PartitionRun:
         if isinstance(result, Trade):
             self.engine.replay(result, offset)
 
-    def take_closed(self, now: float) -> list[tuple[bytes, bytes]]:
-        """Drain what the engine closed: the candles to emit, as (key, value)."""
-        candles, self.closed = self.closed.candles, Closed()
-        if candles:
-            self.closed_at.append((now, len(candles)))
-        return candles
+    def take_closed(self, now: float) -> tuple[list[tuple[bytes, bytes]], int]:
+        """Drain what the engine emitted: the candles left to produce, as (key, value), and
+        how many it produced itself (:meth:`PartitionEngine.take_candles`)."""
+        candles, produced = self.engine.take_candles()
+        if candles or produced:
+            self.closed_at.append((now, len(candles) + produced))
+        return candles, produced
 
     def flushed(self) -> bool:
         """No open window and no partial rollup: nothing is held back."""

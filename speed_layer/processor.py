@@ -165,7 +165,7 @@ class SpeedLayer:
         run on the same group treats trades for those windows as late, and only those."""
         now = self.clock()
         for run in self.partitions.values():
-            run.engine.advance_to(run.engine.end_of_input_watermark_us(), run.closed)
+            run.engine.advance_to(run.engine.end_of_input_watermark_us())
             self._emit_closed(run, now)
 
     def _process(self, messages: list[Any], now: float) -> None:
@@ -187,7 +187,7 @@ class SpeedLayer:
                 index += 1
             elif why == CLOSE:
                 run = partitions[number]
-                run.engine.close_due(run.closed)
+                run.engine.close_due()
         consumed, valid, skipped, dead = self.scanner.drain()
         summary = self.summary
         summary.consumed += consumed
@@ -242,7 +242,7 @@ class SpeedLayer:
             self.writer.dead_letter(message, result.reason, result.detail)
             summary.dead_letter(result.reason)
         else:
-            outcome = run.engine.add(result, offset, run.closed)
+            outcome = run.engine.add(result, offset)
             if outcome is Outcome.APPLIED:
                 summary.valid += 1
             else:
@@ -264,9 +264,11 @@ class SpeedLayer:
         run.handled(offset)
 
     def _emit_closed(self, run: PartitionRun, now: float) -> None:
-        """Produce what the partition's watermark closed since the last call."""
-        if run.closed.candles:
-            self.summary.candles += self.writer.emit(run.take_closed(now))
+        """Produce what the partition's watermark closed since the last call (the candles
+        the engine did not produce itself), and count all of them."""
+        candles, produced = run.take_closed(now)
+        if candles or produced:
+            self.summary.candles += self.writer.emit(candles, produced)
 
     def _close_idle(self, now: float) -> None:
         timeout_us = self.settings.idle_timeout_us
@@ -274,8 +276,7 @@ class SpeedLayer:
             idle_for_us = int((now - run.last_seen) * 1_000_000)
             if idle_for_us < timeout_us or run.flushed() or not self._caught_up(number, run):
                 continue
-            run.engine.advance_to(run.engine.idle_watermark_us(idle_for_us, timeout_us),
-                                  run.closed)
+            run.engine.advance_to(run.engine.idle_watermark_us(idle_for_us, timeout_us))
             self._emit_closed(run, now)
 
     def _watermarks(self, number: int) -> tuple[int, int] | None:
@@ -345,7 +346,8 @@ class SpeedLayer:
         settings = self.settings
         for number, state in states.items():
             engine = PartitionEngine(settings.intervals_us, settings.allowed_lateness_us,
-                                     settings.dedup_horizon_us, settings.revision_horizon_us)
+                                     settings.dedup_horizon_us, settings.revision_horizon_us,
+                                     self.writer.sink)
             run = PartitionRun.restored(engine, state, self.clock(), committed.get(number))
             self.partitions[number] = run
             position = state.position

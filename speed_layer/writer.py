@@ -160,9 +160,10 @@ class TransactionWriter:
                          msgspec.Raw(message.value() or b"null"))
         self._produce(self.settings.topic_late, encode_late(late), trade.symbol.encode())
 
-    def emit(self, candles: list[tuple[bytes, bytes]]) -> int:
+    def emit(self, candles: list[tuple[bytes, bytes]], produced: int = 0) -> int:
         """Produce final candles and revisions, each already its (key = candle key,
-        value = JSON) bytes."""
+        value = JSON) bytes; ``produced`` more went into the sink from C. Returns how many
+        candles were emitted in all."""
         if self.sink is not None:
             self._through_sink(self.sink.candles, candles)
         else:
@@ -172,9 +173,9 @@ class TransactionWriter:
                     produce(topic, value, key)
                 except BufferError:
                     self._produce(topic, value, key)
-        if candles:
+        if candles or produced:
             self.candles_waiting = True
-        return len(candles)
+        return len(candles) + produced
 
     def maybe_publish_live(self, partitions: dict[int, PartitionRun], now: float) -> None:
         """The newest in-progress 1 s candle per symbol, at most ``live_max_hz`` a second."""

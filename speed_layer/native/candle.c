@@ -283,17 +283,20 @@ static int plain_json_text(const char *s, Py_ssize_t n) {
 }
 
 /*
- * The candle's JSON bytes, as candle_core.codec.encode_candle writes them. NULL with no
- * exception set when the symbol would need JSON escapes (the contract's symbols never do).
+ * The candle's JSON, as candle_core.codec.encode_candle writes it, into buffer (at least
+ * CANDLE_JSON_MAX bytes); its length, or -1 with an exception set (a symbol that would
+ * need JSON escapes, which the contract's symbols never do).
  */
-PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *label,
+Py_ssize_t write_candle_json(const CandleWire *w, PyObject *symbol, const char *label,
                              int64_t interval_us, int64_t start, const Fold *f,
-                             int64_t revision) {
+                             int64_t revision, char *buffer) {
     Py_ssize_t symbol_len;
     const char *symbol_utf8 = PyUnicode_AsUTF8AndSize(symbol, &symbol_len);
-    if (symbol_utf8 == NULL) return NULL;
-    if (symbol_len > 256 || !plain_json_text(symbol_utf8, symbol_len)) return NULL;
-    char buffer[1536];
+    if (symbol_utf8 == NULL) return -1;
+    if (symbol_len > 256 || !plain_json_text(symbol_utf8, symbol_len)) {
+        PyErr_Format(PyExc_ValueError, "symbol %R needs JSON escapes", symbol);
+        return -1;
+    }
     char *p = buffer;
     u128 vwap = vwap_of(f);
     for (int i = 0; i < W_FIELDS; i++) {
@@ -341,7 +344,7 @@ PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *
             if (is_wide) p = put_fixed(p, hi, wide, w->decimals[i]);
             else if (value < 0) { /* fixed-point values of candles are never negative */
                 PyErr_SetString(PyExc_ValueError, "a negative fixed-point candle value");
-                return NULL;
+                return -1;
             } else p = put_fixed(p, 0, (u128)value, w->decimals[i]);
             *p++ = '"';
         }
@@ -352,21 +355,21 @@ PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *
         p = put_int(p, revision);
     }
     *p++ = '}';
-    return PyBytes_FromStringAndSize(buffer, p - buffer);
+    return p - buffer;
 }
 
-/* The candle's message key, as candle_core.codec.candle_message_key writes it. */
-PyObject *encode_candle_key(const CandleWire *w, PyObject *symbol, const char *label,
-                            int64_t start) {
+/* The candle's message key, as candle_core.codec.candle_message_key writes it, into
+ * buffer (at least CANDLE_KEY_MAX bytes); its length, or -1 with an exception set. */
+Py_ssize_t write_candle_key(const CandleWire *w, PyObject *symbol, const char *label,
+                            int64_t start, char *buffer) {
     Py_ssize_t symbol_len;
     const char *symbol_utf8 = PyUnicode_AsUTF8AndSize(symbol, &symbol_len);
-    if (symbol_utf8 == NULL) return NULL;
+    if (symbol_utf8 == NULL) return -1;
     size_t label_len = strlen(label);
     if (symbol_len > 256 || label_len > 64) {
         PyErr_SetString(PyExc_ValueError, "a symbol or label too long for a candle key");
-        return NULL;
+        return -1;
     }
-    char buffer[400];
     char *p = buffer;
     memcpy(p, symbol_utf8, symbol_len);
     p += symbol_len;
@@ -375,5 +378,5 @@ PyObject *encode_candle_key(const CandleWire *w, PyObject *symbol, const char *l
     p += label_len;
     *p++ = w->key_separator;
     p = put_int(p, start);
-    return PyBytes_FromStringAndSize(buffer, p - buffer);
+    return p - buffer;
 }

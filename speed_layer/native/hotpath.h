@@ -33,7 +33,7 @@ enum { STOP_END = 0, STOP_SLOW = 1, STOP_CLOSE = 2 };
  * ADD_SCAN   - the batch scanner: only an applied trade changes anything; every other
  *              outcome is left for Python to decide and report;
  * ADD_LIVE   - Python's path: an applied trade is folded; a late trade inside the revision
- *              horizon revises its candles (emitted into revised_out); one later but inside
+ *              horizon revises its candles (emitted as emit_candle does); one later but inside
  *              the dedup horizon is remembered (so its re-send is a duplicate, not late again);
  * ADD_REPLAY - rebuilding state after a restart: as ADD_LIVE, but the event-time position
  *              never moves (it was restored) and nothing is emitted: a revising trade folds
@@ -71,6 +71,24 @@ typedef struct {
     uint64_t notional_hi;
 } Fold;
 
+/* Fixed-size blocks from large, huge-page-advised chunks (pool.c) */
+typedef struct {
+    size_t block;          /* bytes per block, a multiple of 16 */
+    void *free;            /* freed blocks, linked through their first word */
+    char *cursor, *limit;  /* the unused rest of the newest chunk */
+    void *chunks;          /* every chunk, linked through its first word */
+    size_t chunk_bytes;    /* held from the system */
+    Py_ssize_t in_use;
+} Pool;
+
+void pool_init(Pool *p, size_t block);
+void *pool_alloc(Pool *p); /* zeroed; NULL with MemoryError set */
+void pool_free(Pool *p, void *block);
+void pool_release(Pool *p); /* every chunk back to the system (blocks in use included) */
+
+/* Where a window's ids live */
+enum { SEEN_HEAP = 0, SEEN_POOLED = 1, SEEN_INLINE = 2 };
+
 typedef struct Window {
     PyObject *symbol; /* owned str */
     Py_hash_t symhash;
@@ -83,6 +101,8 @@ typedef struct Window {
     Fold fold;
     Seen *seen;
     Py_ssize_t seen_cap, seen_len;
+    int seen_home; /* SEEN_HEAP, SEEN_POOLED (an open window's first slots) or SEEN_INLINE */
+    Seen one;      /* the id of a closed window that holds one (most, on a quiet market) */
     struct Window *older, *newer; /* creation order: the oldest holds the low-water offset */
 } Window;
 
@@ -159,13 +179,21 @@ typedef struct {
     Py_ssize_t n_changed, changed_cap, n_graveyard, graveyard_cap;
     CandleWire wire;
     int has_wire;
+    Pool windows, first_ids; /* Window blocks; the MIN_SEEN_SLOTS id slots a window opens with */
     long long emitted[MAX_ROLLUPS + 1]; /* candles closed, by interval (0: 1 s) */
     long long revised[MAX_ROLLUPS + 1]; /* revisions emitted, by interval (0: 1 s) */
     /* The revision numbers of revised 1 s windows, for the changelog (a 1 s window's fold
      * is rebuilt by the replay; its revision number cannot be): kept for the horizon like
      * a closed rollup, written and restored with the rollups' state records. */
     Rollup revised_1s;
-    PyObject *revised_out; /* candles a revision emitted since the last take_revised */
+    /* Where candles go, in the order they are emitted (closes and revisions alike). With
+     * a Sink: into `pending`, as bytes, produced in one loop when Python takes them
+     * (take_candles); a candle the Sink refuses and every one after it become (key,
+     * value) bytes in `unsent` for Python. Without one: straight into `unsent`. */
+    PyObject *sink;        /* a Sink, or NULL */
+    PyObject *unsent;      /* list, or NULL (none) */
+    char *pending;         /* per candle: key length, value length (uint32), key, value */
+    Py_ssize_t pending_len, pending_cap;
 } WindowTable;
 
 typedef struct {
@@ -254,8 +282,8 @@ extern PyTypeObject *WindowFoldType;
 /* table.c */
 int table_add(WindowTable *t, const Parsed *trade, int64_t offset, AddMode mode);
 int64_t table_first_offset(WindowTable *t);
-int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64_t start,
-                const Fold *fold, int64_t revision);
+int emit_candle(WindowTable *t, PyObject *symbol, int slot, int64_t start, const Fold *fold,
+                int64_t revision);
 
 /* keyindex.c */
 int keyindex_reserve(KeyIndex *x, Py_ssize_t min_slots); /* room for one more item */
@@ -271,17 +299,19 @@ Py_ssize_t keyindex_bytes(const KeyIndex *x);
 void fold_trade(Fold *f, int64_t price, int64_t size, int64_t ts, int64_t id);
 void fold_merge(Fold *into, const Fold *from);
 int candle_wire_from_list(CandleWire *w, PyObject *list);
-PyObject *encode_candle_json(const CandleWire *w, PyObject *symbol, const char *label,
+#define CANDLE_JSON_MAX 1536 /* a symbol of at most 256 bytes, 17 fields and a revision */
+#define CANDLE_KEY_MAX 400
+Py_ssize_t write_candle_json(const CandleWire *w, PyObject *symbol, const char *label,
                              int64_t interval_us, int64_t start, const Fold *f,
-                             int64_t revision);
-PyObject *encode_candle_key(const CandleWire *w, PyObject *symbol, const char *label,
-                            int64_t start);
+                             int64_t revision, char *buffer);
+Py_ssize_t write_candle_key(const CandleWire *w, PyObject *symbol, const char *label,
+                            int64_t start, char *buffer);
 
 /* rollup.c */
 int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
                  const Fold *fold);
 int64_t rollups_next_close(WindowTable *t);
-int rollups_close(WindowTable *t, int64_t watermark, PyObject *out);
+int rollups_close(WindowTable *t, int64_t watermark);
 Py_ssize_t rollups_count(WindowTable *t);
 Py_ssize_t rollups_state_count(WindowTable *t);
 void rollups_free(WindowTable *t);
@@ -291,7 +321,7 @@ int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n);
 int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t start,
                 const Fold *fold);
 int rollups_revise(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
-                   const Fold *trade, PyObject *out);
+                   const Fold *trade);
 void rollups_evict(WindowTable *t);
 int64_t revised_1s_find(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start);
 int revised_1s_put(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start,
@@ -303,6 +333,9 @@ int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
                      const char *key, Py_ssize_t key_len, const char *const *names,
                      const Py_ssize_t *name_lens, const char *const *values,
                      const Py_ssize_t *value_lens, int n);
+/* sink.c: one candle produced into the Sink's producer; 0, or the librdkafka error code */
+int sink_candle(PyObject *sink, const char *key, Py_ssize_t key_len, const char *value,
+                Py_ssize_t value_len);
 
 /* candle.c: v's decimal text at p, as str(v) (at most 20 bytes); returns its end */
 char *put_decimal(char *p, int64_t v);

@@ -167,14 +167,14 @@ static int bury(WindowTable *t, Rollup *r, Partial *p) {
     return push(&t->graveyard, &t->n_graveyard, &t->graveyard_cap, p);
 }
 
-/* Emit (candle key, candle bytes) for every partial the watermark has passed; with a
+/* Emit the candle of every partial the watermark has passed; with a
  * revision horizon, each is kept, closed, for it. */
-int rollups_close(WindowTable *t, int64_t watermark, PyObject *out) {
+int rollups_close(WindowTable *t, int64_t watermark) {
     for (int i = 0; i < t->n_rollups; i++) {
         Rollup *r = &t->rollups[i];
         while (r->len && r->queue[r->head]->end <= watermark) {
             Partial *p = r->queue[r->head];
-            if (emit_candle(t, out, p->symbol, i + 1, p->start, &p->fold, 0) < 0) return -1;
+            if (emit_candle(t, p->symbol, i + 1, p->start, &p->fold, 0) < 0) return -1;
             r->head++;
             r->len--;
             if (t->revision_us > 0) {
@@ -215,7 +215,7 @@ void rollups_evict(WindowTable *t) {
  * is made, and emitted as revision 0 if its window has closed.
  */
 int rollups_revise(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
-                   const Fold *trade, PyObject *out) {
+                   const Fold *trade) {
     for (int i = 0; i < t->n_rollups; i++) {
         Rollup *r = &t->rollups[i];
         int64_t start = start_1s - start_1s % r->us;
@@ -225,14 +225,14 @@ int rollups_revise(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t 
             if ((p = partial_new(t, r, i, symbol, symhash, start, closed)) == NULL) return -1;
             fold_merge(&p->fold, trade);
             if (mark_changed(t, p) < 0) return -1;
-            if (closed && emit_candle(t, out, symbol, i + 1, start, &p->fold, 0) < 0) return -1;
+            if (closed && emit_candle(t, symbol, i + 1, start, &p->fold, 0) < 0) return -1;
             continue;
         }
         fold_merge(&p->fold, trade);
         if (mark_changed(t, p) < 0) return -1;
         if (p->closed) {
             p->revision++;
-            if (emit_candle(t, out, symbol, i + 1, start, &p->fold, p->revision) < 0) return -1;
+            if (emit_candle(t, symbol, i + 1, start, &p->fold, p->revision) < 0) return -1;
         }
     }
     return 0;

@@ -287,6 +287,15 @@ int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
     return (int)produce(self, rk, self->dlq, &m);
 }
 
+int sink_candle(PyObject *sink, const char *key, Py_ssize_t key_len, const char *value,
+                Py_ssize_t value_len) {
+    Sink *self = (Sink *)sink;
+    rd_kafka_t *rk = handle_of(self);
+    if (rk == NULL) return RD_KAFKA_RESP_ERR__DESTROY;
+    Outgoing m = {key, value, key_len, value_len, NULL};
+    return (int)produce(self, rk, self->candles, &m);
+}
+
 static PyMethodDef Sink_methods[] = {
     {"candles", (PyCFunction)Sink_candles, METH_VARARGS,
      "candles(items, start): produce items[start:], (key, value) bytes, to the candles "

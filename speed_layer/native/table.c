@@ -13,11 +13,12 @@
  * order, so creation order is offset order, and the oldest window still held has the
  * smallest first offset: the low-water offset a restart must re-read from.
  *
- * A window closes into its candle's JSON bytes and into the rollups (rollup.c) in C: the
- * only Python objects made per closed candle are its key, its JSON (candle.c encodes them
- * as candle_core.codec does) and the pair holding them. The close finds and orders the
- * windows it ends in the open list alone (OpenWindow): with thousands of symbols, touching
- * every open window at each watermark step would be a cache miss per window.
+ * A window closes into its candle (key and JSON, which candle.c writes as candle_core.codec
+ * does) and into the rollups (rollup.c) in C, and the candles go into the Sink from C
+ * (emit_candle, take_candles): a closed candle makes no Python object. The close finds
+ * and orders the windows it ends in the open list alone (OpenWindow): with thousands of
+ * symbols, touching every open window at each watermark step would be a cache miss per
+ * window.
  *
  * Exactness: prices and sizes are fixed-point integers below 2^63, so a trade's notional
  * is below 2^126; notional sums are kept in 192 bits and volume in 128. Nothing can
@@ -75,20 +76,34 @@ static void seen_release(Seen *e) {
     Py_XDECREF(e->side);
 }
 
+/* The block w->seen points to, back where it came from (not the entries' references) */
+static void seen_block_free(WindowTable *t, Window *w) {
+    if (w->seen_home == SEEN_POOLED) pool_free(&t->first_ids, w->seen);
+    else if (w->seen_home == SEEN_HEAP) PyMem_RawFree(w->seen);
+    w->seen = NULL;
+    w->seen_home = SEEN_HEAP;
+}
+
+/* Heap bytes of a window's id slots (one id inside the window costs none of its own) */
+static inline int64_t seen_bytes(const Window *w) {
+    return w->seen_home == SEEN_INLINE ? 0 : (int64_t)sizeof(Seen) * w->seen_cap;
+}
+
 static void window_free(WindowTable *t, Window *w) {
     for (Py_ssize_t i = 0; i < w->seen_cap; i++)
         if (w->seen[i].id >= 0) seen_release(&w->seen[i]);
-    t->bytes -= (int64_t)(sizeof(Window) + sizeof(Seen) * w->seen_cap);
-    PyMem_RawFree(w->seen);
+    t->bytes -= (int64_t)sizeof(Window) + seen_bytes(w);
+    seen_block_free(t, w);
     Py_DECREF(w->symbol);
-    PyMem_RawFree(w);
+    pool_free(&t->windows, w);
 }
 
 static int seen_rehash(WindowTable *t, Window *w, Py_ssize_t cap) {
     if (cap < MIN_SEEN_SLOTS) cap = MIN_SEEN_SLOTS;
-    Seen *fresh = PyMem_RawMalloc(sizeof(Seen) * cap);
+    int pooled = cap == MIN_SEEN_SLOTS;
+    Seen *fresh = pooled ? pool_alloc(&t->first_ids) : PyMem_RawMalloc(sizeof(Seen) * cap);
     if (fresh == NULL) {
-        PyErr_NoMemory();
+        if (!PyErr_Occurred()) PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < cap; i++) fresh[i].id = -1;
@@ -100,8 +115,9 @@ static int seen_rehash(WindowTable *t, Window *w, Py_ssize_t cap) {
         fresh[h] = w->seen[i];
     }
     t->bytes += (int64_t)sizeof(Seen) * (cap - w->seen_cap);
-    PyMem_RawFree(w->seen);
+    seen_block_free(t, w);
     w->seen = fresh;
+    w->seen_home = pooled ? SEEN_POOLED : SEEN_HEAP;
     w->seen_cap = cap;
     return 0;
 }
@@ -120,16 +136,19 @@ static int seen_compact(WindowTable *t, Window *w) {
     /* Sorting waits for the first lookup (a re-send after close, which is rare): sorting
      * every closing window's ids cost most of the close for busy symbols (450 ids: ~50 us) */
     w->unsorted = n > 1;
-    /* A fresh block, not a shrinking realloc: that would leave the open window's larger
+    /* One id (most windows of a quiet symbol) goes into the window itself. More go into a
+     * fresh block, not a shrinking realloc: that would leave the open window's larger
      * block split in the heap, a hole per window that the next open window (which wants
      * the larger size again) cannot use. Freed whole, the block is reused as it is. */
-    Seen *exact = PyMem_RawMalloc(sizeof(Seen) * (n ? n : 1));
+    Seen *exact = n <= 1 ? &w->one : PyMem_RawMalloc(sizeof(Seen) * n);
     if (exact != NULL) {
         memcpy(exact, w->seen, sizeof(Seen) * n);
-        PyMem_RawFree(w->seen);
+        t->bytes -= seen_bytes(w);
+        seen_block_free(t, w);
         w->seen = exact;
-        t->bytes -= (int64_t)sizeof(Seen) * (w->seen_cap - n);
+        w->seen_home = n <= 1 ? SEEN_INLINE : SEEN_HEAP;
         w->seen_cap = n;
+        t->bytes += seen_bytes(w);
     } else { /* out of memory: keep the larger block; its first n entries are the ids */
         w->seen_cap = n;
     }
@@ -180,12 +199,20 @@ static void seen_fill(Seen *e, const Parsed *tr) {
 static int seen_insert(WindowTable *t, Window *w, const Parsed *tr) {
     if (w->closed) {
         seen_sort(w);
-        Seen *grown = PyMem_RawRealloc(w->seen, sizeof(Seen) * (w->seen_len + 1));
+        Seen *grown;
+        if (w->seen_home == SEEN_HEAP) {
+            grown = PyMem_RawRealloc(w->seen, sizeof(Seen) * (w->seen_len + 1));
+        } else if ((grown = PyMem_RawMalloc(sizeof(Seen) * (w->seen_len + 1))) != NULL) {
+            memcpy(grown, w->seen, sizeof(Seen) * w->seen_len); /* out of the window */
+            t->bytes += (int64_t)sizeof(Seen) * w->seen_len;
+            seen_block_free(t, w);
+        }
         if (grown == NULL) {
             PyErr_NoMemory();
             return -1;
         }
         w->seen = grown;
+        w->seen_home = SEEN_HEAP;
         Py_ssize_t i = w->seen_len;
         while (i > 0 && w->seen[i - 1].id > tr->trade_id) {
             w->seen[i] = w->seen[i - 1];
@@ -240,11 +267,8 @@ static void unlink_window(WindowTable *t, Window *w) {
 
 static Window *window_new(WindowTable *t, const Parsed *tr, int64_t start, int64_t offset,
                           int closed) {
-    Window *w = PyMem_RawCalloc(1, sizeof(Window));
-    if (w == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
+    Window *w = pool_alloc(&t->windows);
+    if (w == NULL) return NULL;
     Py_INCREF(tr->symbol);
     w->symbol = tr->symbol;
     w->symhash = tr->symhash;
@@ -257,7 +281,7 @@ static Window *window_new(WindowTable *t, const Parsed *tr, int64_t start, int64
     if (!closed && seen_rehash(t, w, t->seen_hint) < 0) {
         t->bytes -= (int64_t)sizeof(Window);
         Py_DECREF(w->symbol);
-        PyMem_RawFree(w);
+        pool_free(&t->windows, w);
         return NULL;
     }
     if (index_insert(t, w) < 0 ||
@@ -295,14 +319,12 @@ static inline int revisable(const WindowTable *t, int64_t start) {
 static int revise(WindowTable *t, Window *w, const Parsed *tr) {
     if (w->emitted) w->revision++;
     w->emitted = 1;
-    if (t->revised_out == NULL && (t->revised_out = PyList_New(0)) == NULL) return -1;
-    if (emit_candle(t, t->revised_out, w->symbol, 0, w->start, &w->fold, w->revision) < 0)
-        return -1;
+    if (emit_candle(t, w->symbol, 0, w->start, &w->fold, w->revision) < 0) return -1;
     if (w->revision > 0 && revised_1s_put(t, w->symbol, w->symhash, w->start, w->revision) < 0)
         return -1;
     Fold one = {0};
     fold_trade(&one, tr->price, tr->size, tr->ts, tr->trade_id);
-    return rollups_revise(t, w->symbol, w->symhash, w->start, &one, t->revised_out);
+    return rollups_revise(t, w->symbol, w->symhash, w->start, &one);
 }
 
 /* Has the watermark reached the earliest end of an open window or of a rollup? */
@@ -491,6 +513,8 @@ static int WindowTable_init(WindowTable *self, PyObject *args, PyObject *kwds) {
     self->next_close_us = FAR_FUTURE;
     self->next_rollup_close_us = FAR_FUTURE;
     self->seen_hint = MIN_SEEN_SLOTS;
+    pool_init(&self->windows, sizeof(Window));
+    pool_init(&self->first_ids, sizeof(Seen) * MIN_SEEN_SLOTS);
     strcpy(self->base_label, "1s");
     if (intervals != NULL && intervals != Py_None && intervals_from_tuple(self, intervals) < 0)
         return -1;
@@ -510,7 +534,11 @@ static void WindowTable_dealloc(WindowTable *self) {
         w = next;
     }
     rollups_free(self);
-    Py_CLEAR(self->revised_out);
+    pool_release(&self->windows);
+    pool_release(&self->first_ids);
+    Py_CLEAR(self->unsent);
+    Py_CLEAR(self->sink);
+    PyMem_Free(self->pending);
     PyMem_Free(self->open);
     PyMem_Free(self->kept);
     keyindex_free(&self->index);
@@ -566,8 +594,73 @@ static PyObject *WindowTable_replay(WindowTable *self, PyObject *const *args, Py
 
 /* One candle as (candle key bytes, candle JSON bytes), counted by interval: a first
  * emission (revision 0) or a revision. */
-int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64_t start,
-                const Fold *fold, int64_t revision) {
+/* A candle for Python to produce, after those already waiting */
+static int unsent_put(WindowTable *t, const char *key, Py_ssize_t key_len, const char *value,
+                      Py_ssize_t value_len) {
+    if (t->unsent == NULL && (t->unsent = PyList_New(0)) == NULL) return -1;
+    PyObject *pair = Py_BuildValue("(y#y#)", key, key_len, value, value_len);
+    if (pair == NULL || PyList_Append(t->unsent, pair) < 0) {
+        Py_XDECREF(pair);
+        return -1;
+    }
+    Py_DECREF(pair);
+    return 0;
+}
+
+/* A candle for the Sink, produced with the others at the next take_candles: in one tight
+ * loop, not between closes (each message produced wakes the producer's thread, which on
+ * two cores then competes with the loop for the lock of the partition's queue). */
+static int pending_put(WindowTable *t, const char *key, Py_ssize_t key_len, const char *value,
+                       Py_ssize_t value_len) {
+    uint32_t lens[2] = {(uint32_t)key_len, (uint32_t)value_len};
+    Py_ssize_t need = t->pending_len + (Py_ssize_t)sizeof(lens) + key_len + value_len;
+    if (need > t->pending_cap) {
+        Py_ssize_t cap = t->pending_cap ? t->pending_cap : 1 << 16;
+        while (cap < need) cap *= 2;
+        char *grown = PyMem_Realloc(t->pending, cap);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->pending = grown;
+        t->pending_cap = cap;
+    }
+    char *p = t->pending + t->pending_len;
+    memcpy(p, lens, sizeof(lens));
+    memcpy(p + sizeof(lens), key, key_len);
+    memcpy(p + sizeof(lens) + key_len, value, value_len);
+    t->pending_len = need;
+    return 0;
+}
+
+/* The pending candles produced into the Sink, in order, up to the first it refuses; that
+ * one and the rest go to unsent. Returns how many were produced, or -1 (Python error). */
+static Py_ssize_t pending_flush(WindowTable *t) {
+    Py_ssize_t produced = 0, at = 0;
+    int refused = 0;
+    while (at < t->pending_len) {
+        uint32_t lens[2];
+        memcpy(lens, t->pending + at, sizeof(lens));
+        const char *key = t->pending + at + sizeof(lens), *value = key + lens[0];
+        if (!refused && sink_candle(t->sink, key, lens[0], value, lens[1]) == 0) {
+            produced++;
+        } else {
+            refused = 1;
+            if (unsent_put(t, key, lens[0], value, lens[1]) < 0) {
+                /* out of memory: those produced are gone; the rest wait for the next call */
+                memmove(t->pending, t->pending + at, t->pending_len - at);
+                t->pending_len -= at;
+                return -1;
+            }
+        }
+        at += (Py_ssize_t)sizeof(lens) + lens[0] + lens[1];
+    }
+    t->pending_len = 0;
+    return produced;
+}
+
+int emit_candle(WindowTable *t, PyObject *symbol, int slot, int64_t start, const Fold *fold,
+                int64_t revision) {
     if (!t->has_wire) {
         PyErr_SetString(PyExc_RuntimeError, "this WindowTable was built without candle_wire: "
                         "it cannot close windows into candles");
@@ -575,22 +668,13 @@ int emit_candle(WindowTable *t, PyObject *out, PyObject *symbol, int slot, int64
     }
     const char *label = slot == 0 ? t->base_label : t->rollups[slot - 1].label;
     int64_t interval_us = slot == 0 ? t->base_us : t->rollups[slot - 1].us;
-    PyObject *value = encode_candle_json(&t->wire, symbol, label, interval_us, start, fold,
-                                         revision);
-    if (value == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_ValueError, "symbol %R needs JSON escapes", symbol);
+    char value[CANDLE_JSON_MAX], key[CANDLE_KEY_MAX];
+    Py_ssize_t value_len = write_candle_json(&t->wire, symbol, label, interval_us, start, fold,
+                                             revision, value);
+    Py_ssize_t key_len = value_len < 0 ? -1 : write_candle_key(&t->wire, symbol, label, start, key);
+    if (key_len < 0) return -1;
+    if ((t->sink != NULL ? pending_put : unsent_put)(t, key, key_len, value, value_len) < 0)
         return -1;
-    }
-    PyObject *key = encode_candle_key(&t->wire, symbol, label, start);
-    PyObject *pair = key ? PyTuple_Pack(2, key, value) : NULL;
-    Py_XDECREF(key);
-    Py_DECREF(value);
-    if (pair == NULL || PyList_Append(out, pair) < 0) {
-        Py_XDECREF(pair);
-        return -1;
-    }
-    Py_DECREF(pair);
     if (revision > 0) t->revised[slot]++;
     else t->emitted[slot]++;
     return 0;
@@ -607,18 +691,13 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     if (!close_is_due(self, watermark)) {
         evict(self);
         rollups_evict(self);
-        return PyList_New(0);
+        Py_RETURN_NONE;
     }
     Py_ssize_t n_done = 0;
     for (Py_ssize_t i = 0; i < self->n_open; i++)
         if (self->open[i].end <= watermark) n_done++;
     OpenWindow *done = PyMem_Malloc(sizeof(OpenWindow) * (n_done ? n_done : 1));
-    PyObject *out = PyList_New(0);
-    if (done == NULL || out == NULL) {
-        PyMem_Free(done);
-        Py_XDECREF(out);
-        return PyErr_NoMemory();
-    }
+    if (done == NULL) return PyErr_NoMemory();
     Py_ssize_t d = 0, keep = 0;
     int64_t next_close = FAR_FUTURE;
     for (Py_ssize_t i = 0; i < self->n_open; i++) {
@@ -643,7 +722,7 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
         }
         Window *w = done[i].w;
         w->emitted = 1;
-        if (!failed && (emit_candle(self, out, w->symbol, 0, w->start, &w->fold, 0) < 0 ||
+        if (!failed && (emit_candle(self, w->symbol, 0, w->start, &w->fold, 0) < 0 ||
                         rollups_fold(self, w->symbol, w->symhash, w->start, &w->fold) < 0))
             failed = 1;
         self->seen_hint = w->seen_cap < MAX_SEEN_HINT ? w->seen_cap : MAX_SEEN_HINT;
@@ -651,15 +730,12 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
         if (kept_push(self, w) < 0) failed = 1; /* it stays indexed and linked: evicted later */
     }
     PyMem_Free(done);
-    if (!failed && rollups_close(self, watermark, out) < 0) failed = 1;
+    if (!failed && rollups_close(self, watermark) < 0) failed = 1;
     self->next_rollup_close_us = rollups_next_close(self);
     evict(self);
     rollups_evict(self);
-    if (failed) {
-        Py_DECREF(out);
-        return NULL;
-    }
-    return out;
+    if (failed) return NULL;
+    Py_RETURN_NONE;
 }
 
 static PyObject *WindowTable_folds(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
@@ -821,10 +897,33 @@ static PyObject *WindowTable_drain_revised(WindowTable *self, PyObject *Py_UNUSE
     return drain_counts(self, self->revised);
 }
 
-static PyObject *WindowTable_take_revised(WindowTable *self, PyObject *Py_UNUSED(x)) {
-    PyObject *out = self->revised_out;
-    self->revised_out = NULL;
-    return out != NULL ? out : PyList_New(0);
+/* (the candles waiting for Python, in order, [] when none; how many were produced into
+ * the Sink since the last call) */
+static PyObject *WindowTable_take_candles(WindowTable *self, PyObject *Py_UNUSED(x)) {
+    Py_ssize_t produced = self->pending_len > 0 ? pending_flush(self) : 0;
+    if (produced < 0) return NULL;
+    PyObject *unsent = self->unsent != NULL ? self->unsent : PyList_New(0);
+    if (unsent == NULL) return NULL;
+    PyObject *out = Py_BuildValue("(Nn)", unsent, produced);
+    if (out == NULL) { /* a MemoryError: the commit fails, and a restart redoes it all */
+        if (unsent != self->unsent) Py_DECREF(unsent);
+        return NULL;
+    }
+    self->unsent = NULL;
+    return out;
+}
+
+static PyObject *WindowTable_use_sink(WindowTable *self, PyObject *sink) {
+    if (sink != Py_None && !PyObject_TypeCheck(sink, &SinkType)) {
+        PyErr_SetString(PyExc_TypeError, "use_sink() takes a Sink or None");
+        return NULL;
+    }
+    if (self->pending_len > 0) {
+        PyErr_SetString(PyExc_RuntimeError, "use_sink() with candles pending: take them first");
+        return NULL;
+    }
+    Py_XSETREF(self->sink, sink == Py_None ? NULL : Py_NewRef(sink));
+    Py_RETURN_NONE;
 }
 
 static PyMethodDef WindowTable_methods[] = {
@@ -849,17 +948,21 @@ static PyMethodDef WindowTable_methods[] = {
      "candles closed (first emissions) since the last call, by interval label"},
     {"drain_revised", (PyCFunction)WindowTable_drain_revised, METH_NOARGS,
      "revisions emitted since the last call, by interval label"},
-    {"take_revised", (PyCFunction)WindowTable_take_revised, METH_NOARGS,
-     "[(candle key, candle bytes)] that late trades inside the revision horizon emitted "
-     "since the last call: each candle they changed, one revision higher"},
+    {"take_candles", (PyCFunction)WindowTable_take_candles, METH_NOARGS,
+     "take_candles() -> ([(candle key, candle JSON)] for Python to produce, in order; the "
+     "number produced into the Sink) since the last call: what closes emitted and what late "
+     "trades inside the revision horizon emitted again, one revision higher"},
+    {"use_sink", (PyCFunction)WindowTable_use_sink, METH_O,
+     "use_sink(sink): produce candles straight into this Sink while none wait for Python "
+     "(None: every candle waits for take_candles)"},
     {"add", (PyCFunction)(void (*)(void))WindowTable_add, METH_FASTCALL,
      "add(symbol, trade_id, ts_us, price, size, venue, side, offset) -> outcome code "
      "(0 applied, 1 duplicate, 2 conflict, 3 late, 4 revised; +8 when a close is due)"},
     {"replay", (PyCFunction)(void (*)(void))WindowTable_replay, METH_FASTCALL,
      "replay(...): as add, for a record processed before a restart; never moves time"},
     {"close", (PyCFunction)WindowTable_close, METH_O,
-     "close(watermark_us) -> [(symbol bytes, candle JSON bytes)]: the 1 s windows ending at "
-     "or before it (kept, closed, for the dedup horizon), then the rollups it passed"},
+     "close(watermark_us): emit the candles of the 1 s windows ending at or before it "
+     "(kept, closed, for the dedup horizon), then of the rollups it passed"},
     {"folds", (PyCFunction)WindowTable_folds, METH_NOARGS, "folds of every open window"},
     {"first_offset", (PyCFunction)WindowTable_first_offset, METH_NOARGS,
      "the first offset of the oldest window held (open or kept), or None"},

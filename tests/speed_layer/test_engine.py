@@ -15,7 +15,7 @@ from candle_core.codec import candle_message_key, decode_candle
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from candle_core.windows import parse_interval
-from speed_layer.engine import FAR_FUTURE, Closed, Outcome, PartitionEngine
+from speed_layer.engine import FAR_FUTURE, Outcome, PartitionEngine
 
 S = 1_000_000
 T0 = 1_700_000_000_000_000
@@ -23,12 +23,16 @@ INTERVALS = tuple(parse_interval(x) for x in ("1s", "10s", "1m"))
 LATENESS_US = 2 * S
 
 
-def decoded(closed: Closed) -> list[Candle]:
-    """The candles a watermark step closed, from their wire bytes (key = the candle's)."""
-    candles = [decode_candle(value) for _, value in closed.candles]
-    assert [key for key, _ in closed.candles] == [
-        candle_message_key(c.symbol, c.interval_us, c.window_start_us) for c in candles]
-    return candles
+def decoded(eng: PartitionEngine, closed: list[tuple[bytes, bytes]]) -> list[Candle]:
+    """Every candle the engine has emitted so far (gathered into ``closed``), from their wire
+    bytes (key = the candle's); without a sink, the engine produced none itself."""
+    candles, produced = eng.take_candles()
+    assert produced == 0
+    closed.extend(candles)
+    decoded = [decode_candle(value) for _, value in closed]
+    assert [key for key, _ in closed] == [
+        candle_message_key(c.symbol, c.interval_us, c.window_start_us) for c in decoded]
+    return decoded
 
 
 def engine() -> PartitionEngine:
@@ -37,10 +41,10 @@ def engine() -> PartitionEngine:
 
 def run(trades: list[Trade]) -> tuple[list[Candle], list[Outcome]]:
     """Feed trades in arrival order, then flush every window."""
-    eng, closed = engine(), Closed()
-    outcomes = [eng.add(trade, offset, closed) for offset, trade in enumerate(trades)]
-    eng.advance_to(FAR_FUTURE, closed)
-    return decoded(closed), outcomes
+    eng, closed = engine(), []
+    outcomes = [eng.add(trade, offset) for offset, trade in enumerate(trades)]
+    eng.advance_to(FAR_FUTURE)
+    return decoded(eng, closed), outcomes
 
 
 def t(trade_id: int, ts_us: int, price: int = 100, size: int = 1, symbol: str = "AAPL") -> Trade:
@@ -77,20 +81,20 @@ def test_duplicates_and_conflicts_in_an_open_window() -> None:
 
 
 def test_future_looking_watermark_never_moves_back() -> None:
-    eng, closed = engine(), Closed()
-    eng.add(t(1, 10 * S), 0, closed)
-    eng.add(t(2, 9 * S), 1, closed)
+    eng = engine()
+    eng.add(t(1, 10 * S), 0)
+    eng.add(t(2, 9 * S), 1)
     assert eng.watermark_us == T0 + 8 * S
 
 
 def test_idle_partition_closes_its_last_window_after_the_timeout() -> None:
-    eng, closed = engine(), Closed()
-    eng.add(t(1, 5_300_000), 0, closed)
+    eng, closed = engine(), []
+    eng.add(t(1, 5_300_000), 0)
     assert eng.idle_watermark_us(4 * S, 5 * S) == eng.watermark_us  # not idle long enough
-    eng.advance_to(eng.idle_watermark_us(5 * S, 5 * S), closed)
-    assert [c.interval_us for c in decoded(closed)] == [S]  # the 1 s candle, not yet 10 s
-    eng.advance_to(eng.idle_watermark_us(9 * S, 5 * S), closed)  # event time follows the clock
-    assert [c.interval_us for c in decoded(closed)] == [S, 10 * S]
+    eng.advance_to(eng.idle_watermark_us(5 * S, 5 * S))
+    assert [c.interval_us for c in decoded(eng, closed)] == [S]  # the 1 s candle, not yet 10 s
+    eng.advance_to(eng.idle_watermark_us(9 * S, 5 * S))  # event time follows the clock
+    assert [c.interval_us for c in decoded(eng, closed)] == [S, 10 * S]
 
 
 @st.composite
@@ -126,35 +130,36 @@ def test_emitted_candles_equal_reference_over_applied_trades(trades: list[Trade]
 def test_end_of_input_closes_every_window_with_data_and_no_later_one() -> None:
     """The flush at end of input (``--exit-when-idle``) emits every candle holding data,
     the 1m rollup too; a run resumed from that state treats only those windows as closed."""
-    eng, closed = engine(), Closed()
+    eng, closed = engine(), []
     trades = [t(1, 0), t(2, 15 * S + 300_000), t(3, 15 * S + 700_000)]
     for offset, trade in enumerate(trades):
-        eng.add(trade, offset, closed)
-    eng.advance_to(eng.end_of_input_watermark_us(), closed)
-    assert sorted(decoded(closed), key=lambda c: c.key) == candles_from_trades(trades, INTERVALS)
+        eng.add(trade, offset)
+    eng.advance_to(eng.end_of_input_watermark_us())
+    assert sorted(decoded(eng, closed), key=lambda c: c.key) == \
+        candles_from_trades(trades, INTERVALS)
     last = T0 + 15 * S + 700_000
     minute_end = last - last % (60 * S) + 60 * S  # the 1m window holding the last trade
     assert eng.watermark_us == minute_end
-    assert eng.add(t(4, minute_end - T0 - S), 3, closed) is Outcome.LATE  # 1m emitted
-    assert eng.add(t(5, minute_end - T0 + S), 4, closed) is Outcome.APPLIED  # next minute
+    assert eng.add(t(4, minute_end - T0 - S), 3) is Outcome.LATE  # 1m emitted
+    assert eng.add(t(5, minute_end - T0 + S), 4) is Outcome.APPLIED  # next minute
 
 
 def test_a_re_send_after_its_window_closed_is_a_duplicate_within_the_horizon() -> None:
     """The dedup horizon: after close, an exact re-send is a duplicate, other content a
     conflict, until the watermark passes the window end + horizon; then it is late."""
-    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 10 * S), Closed()
-    eng.add(t(1, 0), 0, closed)
-    eng.add(t(2, 5 * S), 1, closed)  # watermark 3 s: [0, 1 s) closed
-    assert [c.window_start_us for c in decoded(closed)] == [T0]
-    assert eng.add(t(1, 0), 2, closed) is Outcome.DUPLICATE
-    assert eng.add(t(1, 0, price=101), 3, closed) is Outcome.CONFLICT
-    assert eng.add(t(3, 10), 4, closed) is Outcome.LATE  # a new id: late, remembered
-    assert eng.add(t(3, 10), 5, closed) is Outcome.DUPLICATE  # its re-send: a duplicate
-    eng.add(t(4, 12 * S + 999_999), 6, closed)  # watermark 10.99 s < end 1 s + 10 s
-    assert eng.add(t(1, 0), 7, closed) is Outcome.DUPLICATE
-    eng.add(t(5, 13 * S), 8, closed)  # watermark 11 s: the horizon of [0, 1 s) has passed
-    assert eng.add(t(1, 0), 9, closed) is Outcome.LATE
-    assert eng.add(t(3, 10), 10, closed) is Outcome.LATE
+    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 10 * S), []
+    eng.add(t(1, 0), 0)
+    eng.add(t(2, 5 * S), 1)  # watermark 3 s: [0, 1 s) closed
+    assert [c.window_start_us for c in decoded(eng, closed)] == [T0]
+    assert eng.add(t(1, 0), 2) is Outcome.DUPLICATE
+    assert eng.add(t(1, 0, price=101), 3) is Outcome.CONFLICT
+    assert eng.add(t(3, 10), 4) is Outcome.LATE  # a new id: late, remembered
+    assert eng.add(t(3, 10), 5) is Outcome.DUPLICATE  # its re-send: a duplicate
+    eng.add(t(4, 12 * S + 999_999), 6)  # watermark 10.99 s < end 1 s + 10 s
+    assert eng.add(t(1, 0), 7) is Outcome.DUPLICATE
+    eng.add(t(5, 13 * S), 8)  # watermark 11 s: the horizon of [0, 1 s) has passed
+    assert eng.add(t(1, 0), 9) is Outcome.LATE
+    assert eng.add(t(3, 10), 10) is Outcome.LATE
 
 
 @settings(max_examples=60, deadline=None)
@@ -165,45 +170,45 @@ def test_re_sends_after_close_are_found_among_many_ids(
     """A closed window's ids are compacted at close and sorted only on the first lookup;
     whatever their order, every re-send of any of them is a duplicate (or a conflict), and
     a late new id, once remembered, is a duplicate too."""
-    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 60 * S), Closed()
+    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 60 * S), []
     for offset, trade_id in enumerate(ids):
-        eng.add(t(trade_id, offset), offset, closed)
+        eng.add(t(trade_id, offset), offset)
     offset = len(ids)
-    eng.add(t(10**13, 5 * S), offset, closed)  # watermark 3 s: [0, 1 s) closed
-    assert len(decoded(closed)) == 1
+    eng.add(t(10**13, 5 * S), offset)  # watermark 3 s: [0, 1 s) closed
+    assert len(decoded(eng, closed)) == 1
     late_ids: list[int] = []
     for pick in resends:
         offset += 1
         trade_id = ids[pick % len(ids)]
         ts = ids.index(trade_id)
         if data.draw(st.booleans()):
-            assert eng.add(t(trade_id, ts), offset, closed) is Outcome.DUPLICATE
+            assert eng.add(t(trade_id, ts), offset) is Outcome.DUPLICATE
         elif data.draw(st.booleans()):
-            assert eng.add(t(trade_id, ts, price=7), offset, closed) is Outcome.CONFLICT
+            assert eng.add(t(trade_id, ts, price=7), offset) is Outcome.CONFLICT
         else:
             new_id = 10**12 + pick + 1
             expected = Outcome.DUPLICATE if new_id in late_ids else Outcome.LATE
-            assert eng.add(t(new_id, 500), offset, closed) is expected
+            assert eng.add(t(new_id, 500), offset) is expected
             late_ids.append(new_id)
     for trade_id in ids + late_ids:
         offset += 1
         ts = ids.index(trade_id) if trade_id in ids else 500
-        assert eng.add(t(trade_id, ts), offset, closed) is Outcome.DUPLICATE
+        assert eng.add(t(trade_id, ts), offset) is Outcome.DUPLICATE
 
 
 def test_without_a_horizon_a_re_send_after_close_is_late() -> None:
-    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 0), Closed()
-    eng.add(t(1, 0), 0, closed)
-    eng.add(t(2, 5 * S), 1, closed)
-    assert eng.add(t(1, 0), 2, closed) is Outcome.LATE
+    eng = PartitionEngine(INTERVALS, LATENESS_US, 0)
+    eng.add(t(1, 0), 0)
+    eng.add(t(2, 5 * S), 1)
+    assert eng.add(t(1, 0), 2) is Outcome.LATE
 
 
 def test_kept_windows_hold_the_low_water_offset_until_the_horizon_passes() -> None:
-    eng, closed = PartitionEngine(INTERVALS, LATENESS_US, 10 * S), Closed()
-    eng.add(t(1, 0), 7, closed)
-    eng.add(t(2, 5 * S), 8, closed)
+    eng = PartitionEngine(INTERVALS, LATENESS_US, 10 * S)
+    eng.add(t(1, 0), 7)
+    eng.add(t(2, 5 * S), 8)
     assert eng.table.first_offset() == 7  # [0, 1 s) closed but kept: re-read from 7
     assert eng.table.kept() == (1, 1)
-    eng.add(t(3, 13 * S), 9, closed)
+    eng.add(t(3, 13 * S), 9)
     assert eng.table.first_offset() == 8
     assert eng.table.kept() == (1, 1)  # [5 s, 6 s) closed and kept; [0, 1 s) forgotten

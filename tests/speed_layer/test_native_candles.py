@@ -22,7 +22,7 @@ from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from candle_core.windows import interval_label
 from speed_layer._hotpath import WindowTable
-from speed_layer.engine import FAR_FUTURE, Closed, PartitionEngine
+from speed_layer.engine import FAR_FUTURE, PartitionEngine
 
 S = 1_000_000
 T0 = 1_767_225_600_000_000
@@ -32,6 +32,15 @@ INTERVALS = (S, 10 * S, 60 * S, 300 * S, 3600 * S)
 def table(horizon_us: int = 0) -> WindowTable:
     return WindowTable(S, 2 * S, horizon_us, tuple((i, interval_label(i)) for i in INTERVALS),
                        native_candle_wire())
+
+
+def closed(window: WindowTable, watermark_us: int) -> list[tuple[bytes, bytes]]:
+    """What a close to ``watermark_us`` emitted: (key, JSON) of each candle, in order (a
+    table without a sink leaves every one for Python)."""
+    window.close(watermark_us)
+    candles, produced = window.take_candles()
+    assert produced == 0
+    return candles
 
 
 @settings(max_examples=300, deadline=None)
@@ -46,7 +55,7 @@ def test_a_closed_window_is_encode_candle_of_candle_builder(
     for offset, (ts, trade_id, price, size) in enumerate(rows):
         window.add("BRK.A", trade_id, T0 + ts, price, size, None, None, offset)
         builder.add(T0 + ts, trade_id, price, size)
-    (key, value), *_ = window.close(FAR_FUTURE)
+    (key, value), *_ = closed(window, FAR_FUTURE)
     assert key == candle_message_key("BRK.A", S, T0) == b"BRK.A|1s|%d" % T0
     assert value == encode_candle(builder.build())
 
@@ -60,7 +69,7 @@ def test_sums_beyond_128_bits_encode_exactly() -> None:
     for offset, trade in enumerate(trades):
         window.add(*trade, offset)
         builder.add(trade.ts_us, trade.trade_id, trade.price, trade.size)
-    candles = dict(((decode_candle(v).interval_us, v) for _, v in window.close(FAR_FUTURE)))
+    candles = dict(((decode_candle(v).interval_us, v) for _, v in closed(window, FAR_FUTURE)))
     expected = builder.build()
     assert expected.notional > 2**128
     assert candles[S] == encode_candle(expected)
@@ -78,11 +87,12 @@ def stream(seed: int, count: int = 4000) -> list[Trade]:
 @pytest.mark.parametrize("seed", range(3))
 def test_rollups_of_every_interval_equal_the_reference(seed: int) -> None:
     trades = sorted(stream(seed), key=lambda t: t.ts_us)
-    engine, closed = PartitionEngine(INTERVALS, 2 * S), Closed()
+    engine = PartitionEngine(INTERVALS, 2 * S)
     for offset, trade in enumerate(trades):
-        engine.add(trade, offset, closed)
-    engine.advance_to(FAR_FUTURE, closed)
-    candles = sorted((decode_candle(v) for _, v in closed.candles), key=lambda c: c.key)
+        engine.add(trade, offset)
+    engine.advance_to(FAR_FUTURE)
+    emitted, _ = engine.take_candles()
+    candles = sorted((decode_candle(v) for _, v in emitted), key=lambda c: c.key)
     assert candles == candles_from_trades(trades, INTERVALS)
 
 
@@ -92,10 +102,10 @@ def test_rollup_state_records_restore_the_same_partials(snapshot: bool) -> None:
     fresh table; both then finish the stream with the same candles."""
     trades = sorted(stream(7), key=lambda t: t.ts_us)
     half = len(trades) // 2
-    first, closed = PartitionEngine(INTERVALS, 2 * S), Closed()
+    first = PartitionEngine(INTERVALS, 2 * S)
     records: list[bytes] = []
     for offset, trade in enumerate(trades[:half]):
-        first.add(trade, offset, closed)
+        first.add(trade, offset)
         if offset % 97 == 0:  # a commit
             records += first.table.take_rollup_delta(1024)
     records += first.table.take_rollup_delta(1024)
@@ -111,10 +121,9 @@ def test_rollup_state_records_restore_the_same_partials(snapshot: bool) -> None:
 
 def test_a_partial_in_the_previous_format_restores() -> None:
     engine = PartitionEngine(INTERVALS, 2 * S)
-    closed = Closed()
     for offset, trade in enumerate(sorted(stream(3, 300), key=lambda t: t.ts_us)[:100]):
-        engine.add(trade, offset, closed)
-    engine.advance_to(engine.watermark_us + 3 * S, closed)
+        engine.add(trade, offset)
+    engine.advance_to(engine.watermark_us + 3 * S)
     other = PartitionEngine(INTERVALS, 2 * S)
     for c in engine.rollup_candles():
         other.table.put_partial(c.interval_us, c.symbol, c.window_start_us, c.open, c.high,
@@ -133,5 +142,5 @@ def test_the_wire_layout_comes_from_candle_core() -> None:
     changed = [(name, 6 if name == "volume" else kind) for name, kind in wire]
     window = WindowTable(S, 0, 0, ((S, "1s"),), changed)
     window.add("A", 1, T0, 10**8, 123_456_789, None, None, 0)
-    (_, value), = window.close(FAR_FUTURE)
+    (_, value), = closed(window, FAR_FUTURE)
     assert b'"volume":"123.456789"' in value  # the scale given, not one written in C

@@ -15,6 +15,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from prometheus_client import CollectorRegistry
 
 from candle_core.side_outputs import dlq_headers
+from candle_core.trade import Trade
 from kafka_ops.clients import producer_config
 from kafka_ops.liveness import Heartbeat
 from kafka_ops.reading import read_topic
@@ -146,8 +147,8 @@ def test_the_processor_writes_the_same_with_and_without_the_sink(
         kafka_bootstrap: str, kafka_topic_factory: TopicFactory) -> None:
     """The real ``SpeedLayer._process`` over a chaotic batch (late, duplicated, conflicting,
     malformed and future-stamped trades among orders and quotes), once with the Sink (the
-    scanner's future-stamped dead letters and the closed candles go straight to the
-    producer) and once through ``Producer.produce()``: the same messages, headers
+    scanner's future-stamped dead letters and the closed candles go straight from C to
+    the producer) and once through ``Producer.produce()``: the same messages, headers
     included, in the same order in each partition."""
     batch = [Message(topic=m.topic(), partition=0, offset=offset, value=m.value(),
                      key=None if offset % 5 == 0 else b"k%d" % (offset % 7),
@@ -166,7 +167,8 @@ def test_the_processor_writes_the_same_with_and_without_the_sink(
             clients.sink = None
         layer = SpeedLayer(config, clients, SpeedMetrics(CollectorRegistry()), Heartbeat(60.0))
         engine = PartitionEngine(config.intervals_us, config.allowed_lateness_us,
-                                 config.dedup_horizon_us, config.revision_horizon_us)
+                                 config.dedup_horizon_us, config.revision_horizon_us,
+                                 layer.writer.sink)
         layer.partitions[0] = PartitionRun.restored(engine, PartitionState(), 1.0)
         clients.producer.init_transactions(30)
         layer.writer.begin()
@@ -184,3 +186,37 @@ def test_the_processor_writes_the_same_with_and_without_the_sink(
         keyed = [m for m in native_messages if m[1] is not None]
         assert keyed == [m for m in python_messages if m[1] is not None]
         assert sorted(native_messages, key=repr) == sorted(python_messages, key=repr)
+
+
+def test_candles_the_full_queue_refuses_wait_for_python_in_order(
+        kafka_bootstrap: str, kafka_topic_factory: TopicFactory) -> None:
+    """A close emits far more candles than the producer's queue holds: the first go
+    straight from C into the Sink, the one refused and every one after it wait, in order,
+    for Python, which waits for room. What is committed is every candle once, partition by
+    partition in the order of an engine without a sink."""
+    trades = [Trade(f"S{i % 300}", i, 1_767_225_600_000_000 + i * 4_000, 10**8 + i, 10**6)
+              for i in range(1_500)]
+
+    def engine_for(sink: Sink | None) -> PartitionEngine:
+        engine = PartitionEngine((1_000_000, 10_000_000), 2_000_000, sink=sink)
+        for offset, trade in enumerate(trades):
+            engine.add(trade, offset)
+        engine.advance_to(2**62)
+        return engine
+
+    expected, produced = engine_for(None).take_candles()
+    assert produced == 0 and len(expected) > 10 * SMALL_QUEUE
+    settings = settings_for(kafka_bootstrap, kafka_topic_factory)
+    writer = writer_for(settings, native=True)
+    writer.begin()
+    waiting, produced = engine_for(writer.sink).take_candles()
+    assert produced >= SMALL_QUEUE and waiting and produced + len(waiting) == len(expected)
+    assert waiting == expected[produced:]  # the refused one first, then all that followed
+    assert writer.emit(waiting, produced) == len(expected)
+    writer.commit({}, begin_next=False)
+    committed = written(settings, settings.topic_candles)
+    assert sorted(value for _, _, value, _ in committed) == sorted(v for _, v in expected)
+    order = {key: n for n, (key, _) in enumerate(expected)}
+    for partition in {p for p, _, _, _ in committed}:
+        keys = [key for p, key, _, _ in committed if p == partition]
+        assert keys == sorted(keys, key=order.__getitem__)
