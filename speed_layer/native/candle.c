@@ -159,8 +159,37 @@ static int u192_digits(uint64_t hi, u128 lo, char *out) {
     return n;
 }
 
+static const uint64_t POW10[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL, TEN19};
+
+/* v's decimal digits at p, without an intermediate buffer; returns their end */
+static char *put_u64(char *p, uint64_t v) {
+    int n = 1;
+    while (n < 20 && v >= POW10[n]) n++;
+    put_digits_back(p + n, v, n);
+    return p + n;
+}
+
 /* format_fixed: the shortest exact decimal text of a non-negative fixed-point value */
 static char *put_fixed(char *p, uint64_t hi, u128 lo, int decimals) {
+    if (hi == 0 && (lo >> 64) == 0 && decimals < 20) { /* most values: 64 bits, no division
+                                                        * beyond 64 bits, no copy */
+        uint64_t v = (uint64_t)lo, scale = POW10[decimals];
+        uint64_t whole = v / scale, fraction = v % scale;
+        p = put_u64(p, whole);
+        if (fraction == 0) return p;
+        int width = decimals;
+        while (fraction % 10 == 0) {
+            fraction /= 10;
+            width--;
+        }
+        *p++ = '.';
+        put_digits_back(p + width, fraction, width);
+        return p + width;
+    }
     char digits[64];
     int n = u192_digits(hi, lo, digits);
     if (n <= decimals) { /* 0.000ddd */
