@@ -31,6 +31,7 @@
 #define MIN_SEEN_SLOTS 4 /* a window of a quiet symbol holds a trade or two */
 #define MAX_SEEN_HINT 4096
 #define MIN_INDEX_SLOTS 128
+#define PENDING_KEEP_BYTES (4 << 20) /* a batch's candles at 10,000 symbols: ~3 MiB */
 
 int as_int64(PyObject *obj, int64_t *out, const char *name) {
     long long v = PyLong_AsLongLong(obj);
@@ -656,6 +657,11 @@ static Py_ssize_t pending_flush(WindowTable *t) {
         at += (Py_ssize_t)sizeof(lens) + lens[0] + lens[1];
     }
     t->pending_len = 0;
+    if (t->pending_cap > PENDING_KEEP_BYTES) { /* a burst (the end of input, say): let it go */
+        PyMem_Free(t->pending);
+        t->pending = NULL;
+        t->pending_cap = 0;
+    }
     return produced;
 }
 
