@@ -71,7 +71,15 @@ typedef struct {
     uint64_t notional_hi;
 } Fold;
 
-/* Fixed-size blocks from large, huge-page-advised chunks (pool.c) */
+/* A growing byte buffer (rollup.c: buffer_put appends, doubling from 4 KiB) */
+typedef struct {
+    char *data;
+    Py_ssize_t len, cap;
+} Buffer;
+
+int buffer_put(Buffer *b, const void *bytes, Py_ssize_t n); /* 0, or -1 with MemoryError */
+
+/* Fixed-size blocks from large chunks (pool.c) */
 typedef struct {
     size_t block;          /* bytes per block, a multiple of 16 */
     void *free;            /* freed blocks, linked through their first word */
@@ -192,8 +200,7 @@ typedef struct {
      * value) bytes in `unsent` for Python. Without one: straight into `unsent`. */
     PyObject *sink;        /* a Sink, or NULL */
     PyObject *unsent;      /* list, or NULL (none) */
-    char *pending;         /* per candle: key length, value length (uint32), key, value */
-    Py_ssize_t pending_len, pending_cap;
+    Buffer pending;        /* per candle: key length, value length (uint32), key, value */
 } WindowTable;
 
 typedef struct {

@@ -290,12 +290,7 @@ void rollups_free(WindowTable *t) {
 
 /* ---- the binary state ----------------------------------------------------------------- */
 
-typedef struct {
-    char *data;
-    Py_ssize_t len, cap;
-} Buffer;
-
-static int buffer_put(Buffer *b, const void *bytes, Py_ssize_t n) {
+int buffer_put(Buffer *b, const void *bytes, Py_ssize_t n) {
     if (b->len + n > b->cap) {
         Py_ssize_t cap = b->cap ? b->cap * 2 : 4096;
         while (cap < b->len + n) cap *= 2;

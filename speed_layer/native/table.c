@@ -539,7 +539,7 @@ static void WindowTable_dealloc(WindowTable *self) {
     pool_release(&self->first_ids);
     Py_CLEAR(self->unsent);
     Py_CLEAR(self->sink);
-    PyMem_Free(self->pending);
+    PyMem_Free(self->pending.data);
     PyMem_Free(self->open);
     PyMem_Free(self->kept);
     keyindex_free(&self->index);
@@ -614,53 +614,41 @@ static int unsent_put(WindowTable *t, const char *key, Py_ssize_t key_len, const
 static int pending_put(WindowTable *t, const char *key, Py_ssize_t key_len, const char *value,
                        Py_ssize_t value_len) {
     uint32_t lens[2] = {(uint32_t)key_len, (uint32_t)value_len};
-    Py_ssize_t need = t->pending_len + (Py_ssize_t)sizeof(lens) + key_len + value_len;
-    if (need > t->pending_cap) {
-        Py_ssize_t cap = t->pending_cap ? t->pending_cap : 1 << 16;
-        while (cap < need) cap *= 2;
-        char *grown = PyMem_Realloc(t->pending, cap);
-        if (grown == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        t->pending = grown;
-        t->pending_cap = cap;
-    }
-    char *p = t->pending + t->pending_len;
-    memcpy(p, lens, sizeof(lens));
-    memcpy(p + sizeof(lens), key, key_len);
-    memcpy(p + sizeof(lens) + key_len, value, value_len);
-    t->pending_len = need;
-    return 0;
+    return buffer_put(&t->pending, lens, sizeof(lens)) < 0 ||
+                   buffer_put(&t->pending, key, key_len) < 0 ||
+                   buffer_put(&t->pending, value, value_len) < 0
+               ? -1
+               : 0;
 }
 
 /* The pending candles produced into the Sink, in order, up to the first it refuses; that
  * one and the rest go to unsent. Returns how many were produced, or -1 (Python error). */
 static Py_ssize_t pending_flush(WindowTable *t) {
+    Buffer *b = &t->pending;
     Py_ssize_t produced = 0, at = 0;
     int refused = 0;
-    while (at < t->pending_len) {
+    while (at < b->len) {
         uint32_t lens[2];
-        memcpy(lens, t->pending + at, sizeof(lens));
-        const char *key = t->pending + at + sizeof(lens), *value = key + lens[0];
+        memcpy(lens, b->data + at, sizeof(lens));
+        const char *key = b->data + at + sizeof(lens), *value = key + lens[0];
         if (!refused && sink_candle(t->sink, key, lens[0], value, lens[1]) == 0) {
             produced++;
         } else {
             refused = 1;
             if (unsent_put(t, key, lens[0], value, lens[1]) < 0) {
                 /* out of memory: those produced are gone; the rest wait for the next call */
-                memmove(t->pending, t->pending + at, t->pending_len - at);
-                t->pending_len -= at;
+                memmove(b->data, b->data + at, b->len - at);
+                b->len -= at;
                 return -1;
             }
         }
         at += (Py_ssize_t)sizeof(lens) + lens[0] + lens[1];
     }
-    t->pending_len = 0;
-    if (t->pending_cap > PENDING_KEEP_BYTES) { /* a burst (the end of input, say): let it go */
-        PyMem_Free(t->pending);
-        t->pending = NULL;
-        t->pending_cap = 0;
+    b->len = 0;
+    if (b->cap > PENDING_KEEP_BYTES) { /* a burst (the end of input, say): let it go */
+        PyMem_Free(b->data);
+        b->data = NULL;
+        b->cap = 0;
     }
     return produced;
 }
@@ -906,7 +894,7 @@ static PyObject *WindowTable_drain_revised(WindowTable *self, PyObject *Py_UNUSE
 /* (the candles waiting for Python, in order, [] when none; how many were produced into
  * the Sink since the last call) */
 static PyObject *WindowTable_take_candles(WindowTable *self, PyObject *Py_UNUSED(x)) {
-    Py_ssize_t produced = self->pending_len > 0 ? pending_flush(self) : 0;
+    Py_ssize_t produced = self->pending.len > 0 ? pending_flush(self) : 0;
     if (produced < 0) return NULL;
     PyObject *unsent = self->unsent != NULL ? self->unsent : PyList_New(0);
     if (unsent == NULL) return NULL;
@@ -924,7 +912,7 @@ static PyObject *WindowTable_use_sink(WindowTable *self, PyObject *sink) {
         PyErr_SetString(PyExc_TypeError, "use_sink() takes a Sink or None");
         return NULL;
     }
-    if (self->pending_len > 0) {
+    if (self->pending.len > 0) {
         PyErr_SetString(PyExc_RuntimeError, "use_sink() with candles pending: take them first");
         return NULL;
     }
