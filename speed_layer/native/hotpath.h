@@ -201,6 +201,7 @@ typedef struct {
     PyObject *sink;        /* a Sink, or NULL */
     PyObject *unsent;      /* list, or NULL (none) */
     Buffer pending;        /* per candle: key length, value length (uint32), key, value */
+    Py_ssize_t produced;   /* candles produced into the Sink since the last take_candles */
 } WindowTable;
 
 typedef struct {
@@ -343,6 +344,7 @@ int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
 /* sink.c: one candle produced into the Sink's producer; 0, or the librdkafka error code */
 int sink_candle(PyObject *sink, const char *key, Py_ssize_t key_len, const char *value,
                 Py_ssize_t value_len);
+int sink_ready(PyObject *sink); /* a Sink whose __init__ succeeded */
 
 /* candle.c: v's decimal text at p, as str(v) (at most 20 bytes); returns its end */
 char *put_decimal(char *p, int64_t v);

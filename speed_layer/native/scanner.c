@@ -117,9 +117,8 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kwds) {
     if (!(self->m_timestamp = method_of(self->message_type, "timestamp"))) return -1;
     if (!(self->m_key = method_of(self->message_type, "key"))) return -1;
     if (!(self->m_topic = method_of(self->message_type, "topic"))) return -1;
-    if (self->symbols.slots == NULL &&
-        (intern_init(&self->symbols) < 0 || intern_init(&self->venues) < 0))
-        return -1;
+    if (self->symbols.slots == NULL && intern_init(&self->symbols) < 0) return -1;
+    if (self->venues.slots == NULL && intern_init(&self->venues) < 0) return -1;
     if (self->buy == NULL) {
         self->buy = PyUnicode_InternFromString("buy");
         self->sell = PyUnicode_InternFromString("sell");

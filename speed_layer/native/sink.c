@@ -287,6 +287,10 @@ int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
     return (int)produce(self, rk, self->dlq, &m);
 }
 
+int sink_ready(PyObject *sink) {
+    return PyObject_TypeCheck(sink, &SinkType) && ((Sink *)sink)->producer != NULL;
+}
+
 int sink_candle(PyObject *sink, const char *key, Py_ssize_t key_len, const char *value,
                 Py_ssize_t value_len) {
     Sink *self = (Sink *)sink;

@@ -151,7 +151,9 @@ static int seen_compact(WindowTable *t, Window *w) {
         w->seen_cap = n;
         t->bytes += seen_bytes(w);
     } else { /* out of memory: keep the larger block; its first n entries are the ids */
+        t->bytes -= seen_bytes(w);
         w->seen_cap = n;
+        t->bytes += seen_bytes(w);
     }
     w->closed = 1;
     t->kept_ids += n;
@@ -204,8 +206,8 @@ static int seen_insert(WindowTable *t, Window *w, const Parsed *tr) {
         if (w->seen_home == SEEN_HEAP) {
             grown = PyMem_RawRealloc(w->seen, sizeof(Seen) * (w->seen_len + 1));
         } else if ((grown = PyMem_RawMalloc(sizeof(Seen) * (w->seen_len + 1))) != NULL) {
-            memcpy(grown, w->seen, sizeof(Seen) * w->seen_len); /* out of the window */
-            t->bytes += (int64_t)sizeof(Seen) * w->seen_len;
+            memcpy(grown, w->seen, sizeof(Seen) * w->seen_len); /* out of its old block */
+            t->bytes += (int64_t)sizeof(Seen) * w->seen_len - seen_bytes(w);
             seen_block_free(t, w);
         }
         if (grown == NULL) {
@@ -593,8 +595,6 @@ static PyObject *WindowTable_replay(WindowTable *self, PyObject *const *args, Py
     return add_with_mode(self, args, nargs, ADD_REPLAY);
 }
 
-/* One candle as (candle key bytes, candle JSON bytes), counted by interval: a first
- * emission (revision 0) or a revision. */
 /* A candle for Python to produce, after those already waiting */
 static int unsent_put(WindowTable *t, const char *key, Py_ssize_t key_len, const char *value,
                       Py_ssize_t value_len) {
@@ -614,29 +614,33 @@ static int unsent_put(WindowTable *t, const char *key, Py_ssize_t key_len, const
 static int pending_put(WindowTable *t, const char *key, Py_ssize_t key_len, const char *value,
                        Py_ssize_t value_len) {
     uint32_t lens[2] = {(uint32_t)key_len, (uint32_t)value_len};
-    return buffer_put(&t->pending, lens, sizeof(lens)) < 0 ||
-                   buffer_put(&t->pending, key, key_len) < 0 ||
-                   buffer_put(&t->pending, value, value_len) < 0
-               ? -1
-               : 0;
+    Py_ssize_t before = t->pending.len;
+    if (buffer_put(&t->pending, lens, sizeof(lens)) < 0 ||
+        buffer_put(&t->pending, key, key_len) < 0 ||
+        buffer_put(&t->pending, value, value_len) < 0) {
+        t->pending.len = before; /* out of memory: no part of the candle stays */
+        return -1;
+    }
+    return 0;
 }
 
 /* The pending candles produced into the Sink, in order, up to the first it refuses; that
- * one and the rest go to unsent. Returns how many were produced, or -1 (Python error). */
-static Py_ssize_t pending_flush(WindowTable *t) {
+ * one and the rest go to unsent (counted into t->produced). 0, or -1 (Python error). */
+static int pending_flush(WindowTable *t) {
     Buffer *b = &t->pending;
-    Py_ssize_t produced = 0, at = 0;
-    int refused = 0;
+    Py_ssize_t at = 0;
+    /* candles already waiting for Python (a call that failed) go first: none may pass them */
+    int refused = t->unsent != NULL && PyList_GET_SIZE(t->unsent) > 0;
     while (at < b->len) {
         uint32_t lens[2];
         memcpy(lens, b->data + at, sizeof(lens));
         const char *key = b->data + at + sizeof(lens), *value = key + lens[0];
         if (!refused && sink_candle(t->sink, key, lens[0], value, lens[1]) == 0) {
-            produced++;
+            t->produced++;
         } else {
             refused = 1;
             if (unsent_put(t, key, lens[0], value, lens[1]) < 0) {
-                /* out of memory: those produced are gone; the rest wait for the next call */
+                /* out of memory: the rest wait for the next call (after unsent) */
                 memmove(b->data, b->data + at, b->len - at);
                 b->len -= at;
                 return -1;
@@ -650,9 +654,11 @@ static Py_ssize_t pending_flush(WindowTable *t) {
         b->data = NULL;
         b->cap = 0;
     }
-    return produced;
+    return 0;
 }
 
+/* One candle, its key and JSON, to the Sink (pending) or to Python (unsent), counted by
+ * interval: a first emission (revision 0) or a revision. */
 int emit_candle(WindowTable *t, PyObject *symbol, int slot, int64_t start, const Fold *fold,
                 int64_t revision) {
     if (!t->has_wire) {
@@ -764,10 +770,19 @@ static PyObject *WindowTable_kept(WindowTable *self, PyObject *Py_UNUSED(ignored
     return Py_BuildValue("(nn)", self->kept_len, self->kept_ids);
 }
 
+/* What a pool holds from the system: its chunks (every block, in use or free) */
+static int64_t pool_bytes(const Pool *p) {
+    return p->chunk_bytes ? (int64_t)p->chunk_bytes : (int64_t)(p->block * p->in_use);
+}
+
 static PyObject *WindowTable_memory_bytes(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
     int64_t arrays = (int64_t)(sizeof(OpenWindow) * self->open_cap +
                                sizeof(Window *) * self->kept_cap);
-    return PyLong_FromLongLong(self->bytes + arrays);
+    /* self->bytes counts each live window and pooled id block; the pools hold more */
+    int64_t pooled = (int64_t)(sizeof(Window) * self->windows.in_use +
+                               self->first_ids.block * self->first_ids.in_use);
+    return PyLong_FromLongLong(self->bytes - pooled + pool_bytes(&self->windows) +
+                               pool_bytes(&self->first_ids) + arrays);
 }
 
 static PyObject *WindowTable_take_rollup_delta(WindowTable *self, PyObject *arg) {
@@ -894,16 +909,13 @@ static PyObject *WindowTable_drain_revised(WindowTable *self, PyObject *Py_UNUSE
 /* (the candles waiting for Python, in order, [] when none; how many were produced into
  * the Sink since the last call) */
 static PyObject *WindowTable_take_candles(WindowTable *self, PyObject *Py_UNUSED(x)) {
-    Py_ssize_t produced = self->pending.len > 0 ? pending_flush(self) : 0;
-    if (produced < 0) return NULL;
-    PyObject *unsent = self->unsent != NULL ? self->unsent : PyList_New(0);
-    if (unsent == NULL) return NULL;
-    PyObject *out = Py_BuildValue("(Nn)", unsent, produced);
-    if (out == NULL) { /* a MemoryError: the commit fails, and a restart redoes it all */
-        if (unsent != self->unsent) Py_DECREF(unsent);
-        return NULL;
-    }
-    self->unsent = NULL;
+    if (self->pending.len > 0 && pending_flush(self) < 0) return NULL;
+    PyObject *list = self->unsent != NULL ? Py_NewRef(self->unsent) : PyList_New(0);
+    if (list == NULL) return NULL;
+    PyObject *out = Py_BuildValue("(Nn)", list, self->produced); /* takes our reference */
+    if (out == NULL) return NULL; /* nothing taken: the next call returns it all */
+    Py_CLEAR(self->unsent);
+    self->produced = 0;
     return out;
 }
 
@@ -912,8 +924,12 @@ static PyObject *WindowTable_use_sink(WindowTable *self, PyObject *sink) {
         PyErr_SetString(PyExc_TypeError, "use_sink() takes a Sink or None");
         return NULL;
     }
-    if (self->pending.len > 0) {
-        PyErr_SetString(PyExc_RuntimeError, "use_sink() with candles pending: take them first");
+    if (sink != Py_None && !sink_ready(sink)) {
+        PyErr_SetString(PyExc_TypeError, "use_sink() takes an initialised Sink");
+        return NULL;
+    }
+    if (self->pending.len > 0 || self->unsent != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "use_sink() with candles waiting: take them first");
         return NULL;
     }
     Py_XSETREF(self->sink, sink == Py_None ? NULL : Py_NewRef(sink));
@@ -965,7 +981,7 @@ static PyMethodDef WindowTable_methods[] = {
     {"kept", (PyCFunction)WindowTable_kept, METH_NOARGS,
      "(closed windows kept for the dedup horizon, the ids they hold)"},
     {"memory_bytes", (PyCFunction)WindowTable_memory_bytes, METH_NOARGS,
-     "heap bytes held by windows, ids and the index"},
+     "heap bytes held by windows (their pools' chunks), ids, partials and the index"},
     {NULL}};
 
 #include <structmember.h>

@@ -21,7 +21,7 @@ from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from candle_core.windows import interval_label
-from speed_layer._hotpath import WindowTable
+from speed_layer._hotpath import Sink, WindowTable
 from speed_layer.engine import FAR_FUTURE, PartitionEngine
 
 S = 1_000_000
@@ -144,3 +144,20 @@ def test_the_wire_layout_comes_from_candle_core() -> None:
     window.add("A", 1, T0, 10**8, 123_456_789, None, None, 0)
     (_, value), = closed(window, FAR_FUTURE)
     assert b'"volume":"123.456789"' in value  # the scale given, not one written in C
+
+
+def test_candles_waiting_for_python_are_taken_once_and_keep_the_sink_as_it_is() -> None:
+    """Without a sink every candle waits for ``take_candles`` (and is taken once); a sink
+    may not be set or changed while candles wait (those after them would pass them), nor
+    be one that was never initialised."""
+    window = table()
+    window.add("A", 1, T0, 10**8, 1, None, None, 0)
+    window.close(FAR_FUTURE)
+    with pytest.raises(RuntimeError, match="take them first"):
+        window.use_sink(None)
+    candles, produced = window.take_candles()
+    assert [key for key, _ in candles][:1] == [b"A|1s|%d" % T0] and produced == 0
+    assert window.take_candles() == ([], 0)
+    with pytest.raises(TypeError, match="initialised Sink"):
+        window.use_sink(Sink.__new__(Sink))
+    window.use_sink(None)
