@@ -344,7 +344,9 @@ int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
 /* sink.c: one candle produced into the Sink's producer; 0, or the librdkafka error code */
 int sink_candle(PyObject *sink, const char *key, Py_ssize_t key_len, const char *value,
                 Py_ssize_t value_len);
-int sink_ready(PyObject *sink); /* a Sink whose __init__ succeeded */
+/* use_sink()'s argument: None (*sink = NULL) or a Sink whose __init__ succeeded (*sink,
+ * borrowed); -1 with TypeError otherwise */
+int sink_from_arg(PyObject *arg, PyObject **sink);
 
 /* candle.c: v's decimal text at p, as str(v) (at most 20 bytes); returns its end */
 char *put_decimal(char *p, int64_t v);

@@ -489,11 +489,8 @@ static PyObject *Scanner_drain(Scanner *self, PyObject *Py_UNUSED(ignored)) {
 }
 
 static PyObject *Scanner_use_sink(Scanner *self, PyObject *sink) {
-    if (sink != Py_None && !PyObject_TypeCheck(sink, &SinkType)) {
-        PyErr_SetString(PyExc_TypeError, "use_sink() takes a Sink or None");
-        return NULL;
-    }
-    Py_XSETREF(self->sink, sink == Py_None ? NULL : Py_NewRef(sink));
+    if (sink_from_arg(sink, &sink) < 0) return NULL;
+    Py_XSETREF(self->sink, Py_XNewRef(sink));
     Py_RETURN_NONE;
 }
 

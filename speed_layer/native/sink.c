@@ -287,8 +287,17 @@ int sink_dead_letter(PyObject *sink, const char *value, Py_ssize_t value_len,
     return (int)produce(self, rk, self->dlq, &m);
 }
 
-int sink_ready(PyObject *sink) {
-    return PyObject_TypeCheck(sink, &SinkType) && ((Sink *)sink)->producer != NULL;
+int sink_from_arg(PyObject *arg, PyObject **sink) {
+    if (arg == Py_None) {
+        *sink = NULL;
+        return 0;
+    }
+    if (!PyObject_TypeCheck(arg, &SinkType) || ((Sink *)arg)->producer == NULL) {
+        PyErr_SetString(PyExc_TypeError, "use_sink() takes an initialised Sink or None");
+        return -1;
+    }
+    *sink = arg;
+    return 0;
 }
 
 int sink_candle(PyObject *sink, const char *key, Py_ssize_t key_len, const char *value,

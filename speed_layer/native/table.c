@@ -920,19 +920,12 @@ static PyObject *WindowTable_take_candles(WindowTable *self, PyObject *Py_UNUSED
 }
 
 static PyObject *WindowTable_use_sink(WindowTable *self, PyObject *sink) {
-    if (sink != Py_None && !PyObject_TypeCheck(sink, &SinkType)) {
-        PyErr_SetString(PyExc_TypeError, "use_sink() takes a Sink or None");
-        return NULL;
-    }
-    if (sink != Py_None && !sink_ready(sink)) {
-        PyErr_SetString(PyExc_TypeError, "use_sink() takes an initialised Sink");
-        return NULL;
-    }
+    if (sink_from_arg(sink, &sink) < 0) return NULL;
     if (self->pending.len > 0 || self->unsent != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "use_sink() with candles waiting: take them first");
         return NULL;
     }
-    Py_XSETREF(self->sink, sink == Py_None ? NULL : Py_NewRef(sink));
+    Py_XSETREF(self->sink, Py_XNewRef(sink));
     Py_RETURN_NONE;
 }
 

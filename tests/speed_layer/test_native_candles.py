@@ -158,6 +158,6 @@ def test_candles_waiting_for_python_are_taken_once_and_keep_the_sink_as_it_is() 
     candles, produced = window.take_candles()
     assert [key for key, _ in candles][:1] == [b"A|1s|%d" % T0] and produced == 0
     assert window.take_candles() == ([], 0)
-    with pytest.raises(TypeError, match="initialised Sink"):
+    with pytest.raises(TypeError, match="an initialised Sink or None"):
         window.use_sink(Sink.__new__(Sink))
     window.use_sink(None)
