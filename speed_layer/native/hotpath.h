@@ -79,6 +79,22 @@ typedef struct {
 
 int buffer_put(Buffer *b, const void *bytes, Py_ssize_t n); /* 0, or -1 with MemoryError */
 
+/* LEB128 integers (varint.c): each put_ writes at `at` and returns the byte after it (at
+ * most 10 bytes an int64, 19 a u128); each get_ reads from a reader that turns bad on
+ * data that ends or overflows (and then reads 0). */
+char *put_uvarint(char *at, uint64_t v);
+char *put_svarint(char *at, int64_t v);                  /* zigzag */
+char *put_delta(char *at, int64_t value, int64_t base);  /* value - base, modulo 2^64 */
+char *put_u128(char *at, u128 v);
+typedef struct {
+    const char *at, *end;
+    int bad;
+} VarintReader;
+uint64_t get_uvarint(VarintReader *r);
+int64_t get_svarint(VarintReader *r);
+int64_t get_delta(VarintReader *r, int64_t base);
+u128 get_u128(VarintReader *r);
+
 /* Fixed-size blocks from large chunks (pool.c) */
 typedef struct {
     size_t block;          /* bytes per block, a multiple of 16 */

@@ -9,11 +9,12 @@
  * State is written per commit, not per candle: the partials changed or emitted since the
  * last commit leave as binary state records (take_delta, chunked), and now and then all of
  * them as fresh records (snapshot) that make every earlier record obsolete; restore applies
- * the live records in order (speed_layer/changelog.py). The format is this file's: version
- * byte 2, then entries of op ('U' upsert / 'D' delete), interval_us, start, symbol length
- * and bytes, and for an upsert a flags byte (1: closed), the revision (int64) and the fold
- * (int64s and the 128/192-bit sums), little-endian. Version 1 (no flags, no revision) is
- * still read.
+ * the live records in order (speed_layer/changelog.py). The format is this file's: a
+ * version byte (3), then entries (put_entry): op ('U' upsert / 'D' delete), interval,
+ * start, symbol, and for an upsert a flags byte (1: closed), the revision and the fold, in
+ * variable-length integers (varint.c). The state is most of what a commit writes beside
+ * its candles, and the producer's thread and the broker pay for every byte. Formats 1 and
+ * 2 (fixed little-endian fields; 1 without flags and revision) are still read.
  *
  * Revisions (a revision horizon > 0): a partial that closes is emitted and kept, closed,
  * until the watermark is more than the horizon past its end; a late trade inside the
@@ -26,7 +27,7 @@
 
 #include <string.h>
 
-#define FORMAT_VERSION 2
+#define FORMAT_VERSION 3
 #define FLAG_CLOSED 1
 
 #define MIN_INDEX_SLOTS 256
@@ -307,6 +308,15 @@ int buffer_put(Buffer *b, const void *bytes, Py_ssize_t n) {
     return 0;
 }
 
+/* One entry, format 3: op ('U' upsert / 'D' delete), the interval (uvarint), the start as
+ * quotient and remainder by it (svarints: one byte for an aligned start's remainder), the
+ * symbol (length byte, bytes); an upsert then has a flags byte (1: closed), the revision
+ * (svarint) and the fold: open (svarint), high, low and close as differences from open,
+ * first_ts from start, last_ts from first_ts, first_id (svarint), last_id from first_id,
+ * count (svarint), volume and the notional's low 128 bits (u128 varints) and its high 64
+ * (uvarint). About 45 bytes an upsert where the fixed layout of format 2 took 146. */
+#define ENTRY_MAX (1 + 10 + 10 + 10 + 1 + 255 + 1 + 10 + 9 * 10 + 19 + 19 + 10)
+
 static int put_entry(Buffer *b, char op, const Partial *p, int64_t interval_us) {
     Py_ssize_t symbol_len;
     const char *symbol = PyUnicode_AsUTF8AndSize(p->symbol, &symbol_len);
@@ -315,18 +325,32 @@ static int put_entry(Buffer *b, char op, const Partial *p, int64_t interval_us) 
         PyErr_SetString(PyExc_ValueError, "a symbol longer than 255 bytes");
         return -1;
     }
-    unsigned char len = (unsigned char)symbol_len;
-    if (buffer_put(b, &op, 1) < 0 || buffer_put(b, &interval_us, 8) < 0 ||
-        buffer_put(b, &p->start, 8) < 0 || buffer_put(b, &len, 1) < 0 ||
-        buffer_put(b, symbol, symbol_len) < 0)
-        return -1;
+    char entry[ENTRY_MAX], *at = entry;
+    *at++ = op;
+    at = put_uvarint(at, (uint64_t)interval_us);
+    at = put_svarint(at, p->start / interval_us);
+    at = put_svarint(at, p->start % interval_us);
+    *at++ = (char)symbol_len;
+    memcpy(at, symbol, symbol_len);
+    at += symbol_len;
     if (op == 'U') {
-        unsigned char flags = p->closed ? FLAG_CLOSED : 0;
-        if (buffer_put(b, &flags, 1) < 0 || buffer_put(b, &p->revision, 8) < 0 ||
-            buffer_put(b, &p->fold, sizeof(Fold)) < 0)
-            return -1;
+        const Fold *f = &p->fold;
+        *at++ = p->closed ? FLAG_CLOSED : 0;
+        at = put_svarint(at, p->revision);
+        at = put_svarint(at, f->open);
+        at = put_delta(at, f->high, f->open);
+        at = put_delta(at, f->low, f->open);
+        at = put_delta(at, f->close, f->open);
+        at = put_delta(at, f->first_ts, p->start);
+        at = put_delta(at, f->last_ts, f->first_ts);
+        at = put_svarint(at, f->first_id);
+        at = put_delta(at, f->last_id, f->first_id);
+        at = put_svarint(at, f->count);
+        at = put_u128(at, f->volume);
+        at = put_u128(at, f->notional_lo);
+        at = put_uvarint(at, f->notional_hi);
     }
-    return 0;
+    return buffer_put(b, entry, at - entry);
 }
 
 /* Entries go into chunks of at most about max_bytes, each a valid state record. */
@@ -410,80 +434,144 @@ PyObject *rollups_snapshot(WindowTable *t, Py_ssize_t max_bytes) {
     return chunk_finish(&c, failed);
 }
 
-/* Apply one state record (written by this file, version 1 or 2) to the partials. */
+/* One entry of a state record, as read */
+typedef struct {
+    char op;
+    int64_t interval_us, start;
+    const char *symbol;
+    unsigned char symbol_len;
+    int closed;
+    int64_t revision;
+    Fold fold;
+} Entry;
+
+/* Formats 1 and 2: fixed little-endian fields (format 1 has no flags and no revision).
+ * 1 read, 0 at the end, -1 truncated. */
+static int read_fixed(const char *data, Py_ssize_t n, Py_ssize_t *at, int version, Entry *e) {
+    Py_ssize_t i = *at, upsert = (version == 1 ? 0 : 9) + (Py_ssize_t)sizeof(Fold);
+    if (i >= n) return 0;
+    if (i + 18 > n) return -1;
+    e->op = data[i];
+    memcpy(&e->interval_us, data + i + 1, 8);
+    memcpy(&e->start, data + i + 9, 8);
+    e->symbol_len = (unsigned char)data[i + 17];
+    i += 18;
+    if ((e->op != 'U' && e->op != 'D') || i + e->symbol_len + (e->op == 'U' ? upsert : 0) > n)
+        return -1;
+    e->symbol = data + i;
+    i += e->symbol_len;
+    e->closed = 0;
+    e->revision = 0;
+    if (e->op == 'U') {
+        if (version > 1) {
+            e->closed = (data[i] & FLAG_CLOSED) != 0;
+            memcpy(&e->revision, data + i + 1, 8);
+            i += 9;
+        }
+        memcpy(&e->fold, data + i, sizeof(Fold));
+        i += sizeof(Fold);
+    }
+    *at = i;
+    return 1;
+}
+
+/* Format 3 (put_entry). 1 read, 0 at the end, -1 truncated or corrupt. */
+static int read_compact(const char *data, Py_ssize_t n, Py_ssize_t *at, Entry *e) {
+    if (*at >= n) return 0;
+    VarintReader r = {data + *at, data + n, 0};
+    e->op = *r.at++;
+    e->interval_us = (int64_t)get_uvarint(&r);
+    int64_t quotient = get_svarint(&r), remainder = get_svarint(&r);
+    if (r.bad || (e->op != 'U' && e->op != 'D') || e->interval_us <= 0 || r.at >= r.end)
+        return -1;
+    e->start = (int64_t)((uint64_t)quotient * (uint64_t)e->interval_us + (uint64_t)remainder);
+    e->symbol_len = (unsigned char)*r.at++;
+    if (r.end - r.at < e->symbol_len) return -1;
+    e->symbol = r.at;
+    r.at += e->symbol_len;
+    e->closed = 0;
+    e->revision = 0;
+    if (e->op == 'U') {
+        Fold *f = &e->fold;
+        if (r.at >= r.end) return -1;
+        e->closed = (*r.at++ & FLAG_CLOSED) != 0;
+        e->revision = get_svarint(&r);
+        f->open = get_svarint(&r);
+        f->high = get_delta(&r, f->open);
+        f->low = get_delta(&r, f->open);
+        f->close = get_delta(&r, f->open);
+        f->first_ts = get_delta(&r, e->start);
+        f->last_ts = get_delta(&r, f->first_ts);
+        f->first_id = get_svarint(&r);
+        f->last_id = get_delta(&r, f->first_id);
+        f->count = get_svarint(&r);
+        f->volume = get_u128(&r);
+        f->notional_lo = get_u128(&r);
+        f->notional_hi = get_uvarint(&r);
+        if (r.bad) return -1;
+    }
+    *at = r.at - data;
+    return 1;
+}
+
+static int apply_entry(WindowTable *t, const Entry *e) {
+    int slot = -2;
+    if (e->interval_us == t->base_us) slot = -1;
+    for (int i = 0; i < t->n_rollups; i++)
+        if (t->rollups[i].us == e->interval_us) slot = i;
+    if (slot == -2) return 0; /* an interval no longer configured: its partials are dropped */
+    PyObject *symbol = PyUnicode_FromStringAndSize(e->symbol, e->symbol_len);
+    if (symbol == NULL) return -1;
+    Py_hash_t symhash = PyObject_Hash(symbol);
+    Rollup *r = slot_rollup(t, slot);
+    Partial *p = rollup_find(r, symbol, symhash, e->start);
+    int failed = 0;
+    if (e->op == 'D') {
+        if (p != NULL) {
+            if (p->closed) queue_remove(r->kept, r->kept_head, &r->kept_len, p);
+            else queue_remove(r->queue, r->head, &r->len, p);
+            rollup_index_remove(r, p);
+            partial_free(t, p);
+        }
+    } else {
+        if (p != NULL && p->closed != e->closed) { /* it closed since the earlier record */
+            queue_remove(p->closed ? r->kept : r->queue, p->closed ? r->kept_head : r->head,
+                         p->closed ? &r->kept_len : &r->len, p);
+            p->closed = e->closed;
+            failed = (e->closed ? kept_insert(r, p) : queue_insert(r, p)) < 0;
+        }
+        if (!failed && p == NULL &&
+            (p = partial_new(t, r, slot, symbol, symhash, e->start, e->closed)) == NULL)
+            failed = 1;
+        if (!failed) {
+            p->fold = e->fold;
+            p->revision = e->revision;
+        }
+    }
+    Py_DECREF(symbol);
+    return failed ? -1 : 0;
+}
+
+/* Apply one state record (written by this file, format 1, 2 or 3) to the partials. */
 int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n) {
     int version = n ? data[0] : -1;
-    if (version != 1 && version != FORMAT_VERSION) {
-        PyErr_Format(PyExc_ValueError, "rollup state of format %d: this build reads 1 and %d",
+    if (version < 1 || version > FORMAT_VERSION) {
+        PyErr_Format(PyExc_ValueError, "rollup state of format %d: this build reads 1 to %d",
                      version, FORMAT_VERSION);
         return -1;
     }
-    Py_ssize_t upsert = (version == 1 ? 0 : 9) + (Py_ssize_t)sizeof(Fold);
     Py_ssize_t at = 1;
-    while (at < n) {
-        if (at + 18 > n) goto truncated;
-        char op = data[at];
-        int64_t interval_us, start;
-        memcpy(&interval_us, data + at + 1, 8);
-        memcpy(&start, data + at + 9, 8);
-        unsigned char len = (unsigned char)data[at + 17];
-        at += 18;
-        if (op != 'U' && op != 'D') goto truncated;
-        if (at + len + (op == 'U' ? upsert : 0) > n) goto truncated;
-        PyObject *symbol = PyUnicode_FromStringAndSize(data + at, len);
-        if (symbol == NULL) return -1;
-        at += len;
-        Py_hash_t symhash = PyObject_Hash(symbol);
-        int slot = -2;
-        if (interval_us == t->base_us) slot = -1;
-        for (int i = 0; i < t->n_rollups; i++)
-            if (t->rollups[i].us == interval_us) slot = i;
-        int closed = 0;
-        int64_t revision = 0;
-        const char *fold = data + at;
-        if (op == 'U' && version > 1) {
-            closed = (data[at] & FLAG_CLOSED) != 0;
-            memcpy(&revision, data + at + 1, 8);
-            fold = data + at + 9;
+    for (;;) {
+        Entry e;
+        int read = version == FORMAT_VERSION ? read_compact(data, n, &at, &e)
+                                             : read_fixed(data, n, &at, version, &e);
+        if (read == 0) return 0;
+        if (read < 0) {
+            PyErr_SetString(PyExc_ValueError, "rollup state is truncated or corrupt");
+            return -1;
         }
-        if (op == 'U') at += upsert;
-        if (slot == -2) { /* an interval no longer configured: its partials are dropped */
-            Py_DECREF(symbol);
-            continue;
-        }
-        Rollup *r = slot_rollup(t, slot);
-        Partial *p = rollup_find(r, symbol, symhash, start);
-        if (op == 'D') {
-            if (p != NULL) {
-                if (p->closed) queue_remove(r->kept, r->kept_head, &r->kept_len, p);
-                else queue_remove(r->queue, r->head, &r->len, p);
-                rollup_index_remove(r, p);
-                partial_free(t, p);
-            }
-        } else {
-            if (p != NULL && p->closed != closed) { /* it closed since the earlier record */
-                queue_remove(p->closed ? r->kept : r->queue, p->closed ? r->kept_head : r->head,
-                             p->closed ? &r->kept_len : &r->len, p);
-                p->closed = closed;
-                if ((closed ? kept_insert(r, p) : queue_insert(r, p)) < 0) {
-                    Py_DECREF(symbol);
-                    return -1;
-                }
-            }
-            if (p == NULL &&
-                (p = partial_new(t, r, slot, symbol, symhash, start, closed)) == NULL) {
-                Py_DECREF(symbol);
-                return -1;
-            }
-            memcpy(&p->fold, fold, sizeof(Fold));
-            p->revision = revision;
-        }
-        Py_DECREF(symbol);
+        if (apply_entry(t, &e) < 0) return -1;
     }
-    return 0;
-truncated:
-    PyErr_SetString(PyExc_ValueError, "rollup state is truncated or corrupt");
-    return -1;
 }
 
 /* One partial, whole (the changelog's previous format restores this way). */

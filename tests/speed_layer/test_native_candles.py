@@ -10,6 +10,8 @@ per commit must restore to the same partials, whether as deltas or as a snapshot
 from __future__ import annotations
 
 import random
+import struct
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -78,9 +80,10 @@ def test_sums_beyond_128_bits_encode_exactly() -> None:
         (expected.notional, expected.volume, expected.vwap)
 
 
-def stream(seed: int, count: int = 4000) -> list[Trade]:
+def stream(seed: int, count: int = 4000,
+           symbols: tuple[str, ...] = ("AAPL", "MSFT", "SPY")) -> list[Trade]:
     rnd = random.Random(seed)
-    return [Trade(rnd.choice(["AAPL", "MSFT", "SPY"]), i, T0 + rnd.randrange(700 * S),
+    return [Trade(rnd.choice(symbols), i, T0 + rnd.randrange(700 * S),
                   rnd.randint(1, 10**12), rnd.randint(1, 10**10)) for i in range(count)]
 
 
@@ -100,7 +103,7 @@ def test_rollups_of_every_interval_equal_the_reference(seed: int) -> None:
 def test_rollup_state_records_restore_the_same_partials(snapshot: bool) -> None:
     """Feed half a stream, writing state records as commits would; restore them into a
     fresh table; both then finish the stream with the same candles."""
-    trades = sorted(stream(7), key=lambda t: t.ts_us)
+    trades = sorted(stream(7, symbols=tuple(f"S{n}" for n in range(40))), key=lambda t: t.ts_us)
     half = len(trades) // 2
     first = PartitionEngine(INTERVALS, 2 * S)
     records: list[bytes] = []
@@ -117,6 +120,113 @@ def test_rollup_state_records_restore_the_same_partials(snapshot: bool) -> None:
         second.table.restore_rollups(record)
     assert second.rollup_candles() == first.rollup_candles()
     assert second.table.next_rollup_close_us == first.table.next_rollup_close_us
+
+
+def late_stream(seed: int, count: int = 1200) -> list[Trade]:
+    """Trades in time order, but every 17th arrives 40 trades late (most inside the
+    revision horizon: revised candles, closed partials kept with their revisions)."""
+    rnd = random.Random(seed)
+    trades = sorted((Trade(rnd.choice(["AAPL", "MSFT", "SPY", "BRK.B"]), i,
+                           T0 + rnd.randrange(900 * S), rnd.randint(1, 10**12),
+                           rnd.randint(1, 10**10)) for i in range(count)),
+                    key=lambda t: t.ts_us)
+    for k in range(0, count - 40, 17):
+        trades.insert(k + 40, trades.pop(k))
+    return trades
+
+
+def revising_engine() -> PartitionEngine:
+    return PartitionEngine(INTERVALS, 2 * S, 700 * S, 600 * S)
+
+
+def committed_state(trades: list[Trade]) -> tuple[PartitionEngine, list[bytes]]:
+    """An engine fed ``trades`` and the state records its commits (every 150 trades) wrote."""
+    engine, records = revising_engine(), []
+    for offset, trade in enumerate(trades):
+        engine.add(trade, offset)
+        if offset % 150 == 0:
+            engine.take_candles()  # produced in that commit
+            records += engine.table.take_rollup_delta(1024)
+    engine.take_candles()
+    return engine, records + engine.table.take_rollup_delta(1024)
+
+
+def finish(engine: PartitionEngine, trades: list[Trade], first_offset: int) -> list[bytes]:
+    for offset, trade in enumerate(trades, first_offset):
+        engine.add(trade, offset)
+    engine.advance_to(FAR_FUTURE)
+    return [value for _, value in engine.take_candles()[0]]
+
+
+def test_state_records_of_the_previous_fixed_layout_still_restore() -> None:
+    """tests/fixtures/rollup-state-v2.bin: the state records (format 2, fixed-size fields)
+    that the build before the compact format wrote for ``committed_state`` of the first
+    800 trades of ``late_stream(11)``. A changelog written by it restores into this build:
+    the same partials, closed ones with their revisions, so the rest of the stream gives
+    the same candles and revisions as the engine that never stopped."""
+    data = (Path(__file__).parent.parent / "fixtures" / "rollup-state-v2.bin").read_bytes()
+    old_records, at = [], 0
+    while at < len(data):
+        (length,) = struct.unpack_from("<I", data, at)
+        old_records.append(data[at + 4:at + 4 + length])
+        at += 4 + length
+    assert {record[0] for record in old_records} == {2}
+    trades = late_stream(11)
+    live, records = committed_state(trades[:800])
+    assert {record[0] for record in records} == {3}
+    assert sum(map(len, records)) * 2 < sum(map(len, old_records))  # the point of format 3
+    restored_old, restored_new = revising_engine(), revising_engine()
+    for engine, chosen in ((restored_old, old_records), (restored_new, records)):
+        for record in chosen:
+            engine.table.restore_rollups(record)
+        engine.restore_position(live.max_ts_us, live.watermark_us)
+        for offset, trade in enumerate(trades[:800]):  # the replay rebuilds the 1 s windows
+            engine.replay(trade, offset)
+        assert engine.rollup_candles() == live.rollup_candles()
+        assert engine.table.next_rollup_close_us == live.table.next_rollup_close_us
+    expected = finish(live, trades[800:], 800)
+    assert any(b'"revision":' in value for value in expected)  # closed partials revised
+    assert finish(restored_old, trades[800:], 800) == expected
+    assert finish(restored_new, trades[800:], 800) == expected
+
+
+INT64 = st.integers(-(2**63), 2**63 - 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=INT64, prices=st.lists(INT64, min_size=4, max_size=4),
+       times=st.lists(INT64, min_size=2, max_size=2), ids=st.lists(INT64, min_size=2, max_size=2),
+       count=INT64, volume=st.integers(0, 2**128 - 1), notional=st.integers(0, 2**192 - 1),
+       interval=st.sampled_from(INTERVALS[1:]))
+def test_a_state_record_keeps_every_field_whatever_its_value(
+        start: int, prices: list[int], times: list[int], ids: list[int], count: int,
+        volume: int, notional: int, interval: int) -> None:
+    """The compact format writes differences modulo 2^64: a fold at the edges of int64
+    (and sums of 128 and 192 bits) comes back bit for bit."""
+    first = table()
+    first.put_partial(interval, "SYM", start, *prices, volume, notional, count, *times, *ids)
+    second = table()
+    for record in first.rollup_snapshot(1024):
+        second.restore_rollups(record)
+    assert second.rollup_folds() == first.rollup_folds()
+    assert first.rollup_folds()[0][1][2:] == (*prices, volume, notional, count, *times, *ids)
+
+
+def test_a_truncated_or_corrupt_state_record_is_refused() -> None:
+    engine, records = committed_state(late_stream(5, 300))
+    record = max(records, key=len)
+    corrupt = {
+        "its last byte lost": record[:-1],
+        "an unknown operation": b"\x03X" + record[2:],
+        "a number longer than 64 bits": b"\x03U" + b"\xff" * 11 + b"\x01",
+        "a symbol past the end": b"\x03D\x80\x89\x7a\x00\x00\x09AB",
+    }
+    for what, data in corrupt.items():
+        with pytest.raises(ValueError, match="truncated or corrupt"):
+            revising_engine().table.restore_rollups(data)
+            pytest.fail(what)
+    with pytest.raises(ValueError, match="format 9: this build reads 1 to 3"):
+        engine.table.restore_rollups(b"\x09")
 
 
 def test_a_partial_in_the_previous_format_restores() -> None:
