@@ -485,6 +485,7 @@ static int read_compact(const char *data, Py_ssize_t n, Py_ssize_t *at, Entry *e
     if (r.bad || (e->op != 'U' && e->op != 'D') || e->interval_us <= 0 || r.at >= r.end)
         return -1;
     e->start = (int64_t)((uint64_t)quotient * (uint64_t)e->interval_us + (uint64_t)remainder);
+    if (e->start < 0 || e->start > INT64_MAX - e->interval_us) return -1; /* no trade's */
     e->symbol_len = (unsigned char)*r.at++;
     if (r.end - r.at < e->symbol_len) return -1;
     e->symbol = r.at;

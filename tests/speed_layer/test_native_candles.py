@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from candle_core.candle import CandleBuilder
 from candle_core.codec import candle_message_key, decode_candle, encode_candle, native_candle_wire
 from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT
+from candle_core.parsing import MAX_TS_US
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from candle_core.windows import interval_label
@@ -194,7 +195,7 @@ INT64 = st.integers(-(2**63), 2**63 - 1)
 
 
 @settings(max_examples=300, deadline=None)
-@given(start=INT64, prices=st.lists(INT64, min_size=4, max_size=4),
+@given(start=st.integers(0, MAX_TS_US), prices=st.lists(INT64, min_size=4, max_size=4),
        times=st.lists(INT64, min_size=2, max_size=2), ids=st.lists(INT64, min_size=2, max_size=2),
        count=INT64, volume=st.integers(0, 2**128 - 1), notional=st.integers(0, 2**192 - 1),
        interval=st.sampled_from(INTERVALS[1:]))
@@ -202,7 +203,8 @@ def test_a_state_record_keeps_every_field_whatever_its_value(
         start: int, prices: list[int], times: list[int], ids: list[int], count: int,
         volume: int, notional: int, interval: int) -> None:
     """The compact format writes differences modulo 2^64: a fold at the edges of int64
-    (and sums of 128 and 192 bits) comes back bit for bit."""
+    (and sums of 128 and 192 bits) comes back bit for bit, at any window start a trade
+    can have."""
     first = table()
     first.put_partial(interval, "SYM", start, *prices, volume, notional, count, *times, *ids)
     second = table()
@@ -220,6 +222,8 @@ def test_a_truncated_or_corrupt_state_record_is_refused() -> None:
         "an unknown operation": b"\x03X" + record[2:],
         "a number longer than 64 bits": b"\x03U" + b"\xff" * 11 + b"\x01",
         "a symbol past the end": b"\x03D\x80\x89\x7a\x00\x00\x09AB",
+        "a window that ends past int64":  # 2 s interval, start 2^63 - 1
+            b"\x03D\x80\x89\x7a\xf6\xb5\xc1\xde\xb7\x8c\x02\xfe\xd9\x5e\x01A",
     }
     for what, data in corrupt.items():
         with pytest.raises(ValueError, match="truncated or corrupt"):
