@@ -63,6 +63,10 @@ class SpeedMetrics:
                                  "revision higher, because a late trade inside the revision "
                                  "horizon changed them, by interval.", ["interval"],
                                  registry=registry)
+        self.changelog_bytes = Counter(
+            "candles_speed_changelog_bytes", "Bytes of rollup state records written to the "
+            "speed layer's changelog (per commit: the partials that changed, and now and then "
+            "all of them).", registry=registry)
         self.watermark_lag = Gauge("candles_speed_watermark_lag_seconds",
                                    "Wall clock minus the partition's watermark.",
                                    ["partition"], registry=registry)

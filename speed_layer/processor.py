@@ -310,6 +310,7 @@ class SpeedLayer:
             self._emit_closed(run, now)
         self.writer.commit(self.partitions, begin_next=begin_next)
         self.summary.commits += 1
+        self.summary.state_bytes = self.writer.state_bytes
         self._mirror.sync(self.summary)
         self._update_gauges()
 

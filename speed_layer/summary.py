@@ -23,6 +23,7 @@ class RunSummary:
     dlq: int = 0
     duplicates: int = 0
     commits: int = 0
+    state_bytes: int = 0  # rollup state records written to the changelog
     seconds: float = 0.0
     by_reason: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # non-trade messages by type

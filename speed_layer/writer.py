@@ -66,6 +66,7 @@ class TransactionWriter:
         self.live_interval_s = live_interval_s
         self.in_transaction = False
         self.candles_waiting = False  # closed candles produced since the last commit
+        self.state_bytes = 0  # rollup state records produced (what the changelog costs)
         self._last_commit = 0.0
         self._last_live = 0.0
 
@@ -279,3 +280,5 @@ class TransactionWriter:
                           state_record_key(number, log.last_record), partition=number)
             log.live.append(log.last_record)
             log.live_bytes += len(record)
+            self.state_bytes += len(record)
+            self.metrics.changelog_bytes.inc(len(record))

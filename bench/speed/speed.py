@@ -119,7 +119,8 @@ def measure_speed(bench: Bench, run: int, result: Measured, revisions: bool = Tr
     result.add(timing["rate"], child, f"{timing['counted']:,} {unit} in "
                f"{timing['seconds']:.2f} s ({share:.0%} of it inside consume()), CPU "
                f"{result.cpu_us_per_record[-1]:.2f} us a record, "
-               f"{summary['commits']} commits; closing {base:,} 1 s candles (with "
+               f"{summary['commits']} commits ({summary.get('state_bytes', 0) / 1e6:.1f} MB "
+               f"of rollup state records); closing {base:,} 1 s candles (with "
                f"{len(bench.reference) - base:,} rollups) took {timing['close_seconds']:.2f} s"
                f" = {per_candle_us:.2f} us per 1 s candle ("
                + ", ".join(f"{name} {seconds / base * 1e6:.2f}" if base else name

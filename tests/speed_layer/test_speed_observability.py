@@ -60,6 +60,7 @@ def test_metrics_health_and_live_candles(kafka_bootstrap: str, tmp_path: Path) -
         assert samples["candles_speed_dlq_total{reason=malformed_json}"] == 1
         assert samples["candles_speed_candles_emitted_total{interval=1s}"] > 0
         assert samples["candles_speed_transaction_commit_seconds_count{}"] > 0
+        state_bytes = samples["candles_speed_changelog_bytes_total{}"]
         assert samples["candles_speed_window_close_to_commit_seconds_count{}"] > 0
         assert "candles_speed_consumer_lag_messages{partition=0}" in samples
         assert "candles_speed_watermark_lag_seconds{partition=0}" in samples
@@ -72,6 +73,10 @@ def test_metrics_health_and_live_candles(kafka_bootstrap: str, tmp_path: Path) -
         process.terminate()
         assert process.wait(timeout=30) == 0
     assert all(c.interval_us == 1_000_000 for c in live)
+    # the counter (scraped before the last commits) against the state records on the topic
+    written = sum(len(m.value() or b"") for m in pipeline.messages(
+        pipeline.settings.topic_speed_state) if b"|rs|" in (m.key() or b""))
+    assert 0 < state_bytes <= written
 
 
 def wait_for_live(pipeline: Pipeline, deadline_s: float) -> list[Candle]:
