@@ -434,6 +434,11 @@ PyObject *rollups_snapshot(WindowTable *t, Py_ssize_t max_bytes) {
     return chunk_finish(&c, failed);
 }
 
+/* A window a trade can have: it starts at or after 0 and its end is an int64. */
+static inline int window_start_possible(int64_t start, int64_t interval_us) {
+    return interval_us > 0 && start >= 0 && start <= INT64_MAX - interval_us;
+}
+
 /* One entry of a state record, as read */
 typedef struct {
     char op;
@@ -458,6 +463,7 @@ static int read_fixed(const char *data, Py_ssize_t n, Py_ssize_t *at, int versio
     i += 18;
     if ((e->op != 'U' && e->op != 'D') || i + e->symbol_len + (e->op == 'U' ? upsert : 0) > n)
         return -1;
+    if (!window_start_possible(e->start, e->interval_us)) return -1;
     e->symbol = data + i;
     i += e->symbol_len;
     e->closed = 0;
@@ -485,7 +491,7 @@ static int read_compact(const char *data, Py_ssize_t n, Py_ssize_t *at, Entry *e
     if (r.bad || (e->op != 'U' && e->op != 'D') || e->interval_us <= 0 || r.at >= r.end)
         return -1;
     e->start = (int64_t)((uint64_t)quotient * (uint64_t)e->interval_us + (uint64_t)remainder);
-    if (e->start < 0 || e->start > INT64_MAX - e->interval_us) return -1; /* no trade's */
+    if (!window_start_possible(e->start, e->interval_us)) return -1;
     e->symbol_len = (unsigned char)*r.at++;
     if (r.end - r.at < e->symbol_len) return -1;
     e->symbol = r.at;
@@ -581,6 +587,11 @@ int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t s
     for (int i = 0; i < t->n_rollups; i++) {
         Rollup *r = &t->rollups[i];
         if (r->us != interval_us) continue;
+        if (!window_start_possible(start, interval_us)) {
+            PyErr_Format(PyExc_ValueError, "a partial starting at %lld: no trade's window",
+                         (long long)start);
+            return -1;
+        }
         Py_hash_t symhash = PyObject_Hash(symbol);
         if (symhash == -1) return -1;
         Partial *p = rollup_find(r, symbol, symhash, start);

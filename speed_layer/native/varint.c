@@ -42,12 +42,14 @@ char *put_u128(char *at, u128 v) {
 }
 
 /* Up to `bits` bits, seven a byte; a number that runs past the end of the data or past
- * `bits` marks the reader bad (and reads as 0). */
+ * `bits` (more bytes, or bits set beyond them in its last byte) marks the reader bad (and
+ * reads as 0). */
 static u128 get_bits(VarintReader *r, int bits) {
     u128 v = 0;
     for (int shift = 0; shift < bits; shift += 7) {
         if (r->at >= r->end) break;
         unsigned char byte = (unsigned char)*r->at++;
+        if (shift + 7 > bits && (byte & 0x7f) >> (bits - shift)) break; /* overflows */
         v |= (u128)(byte & 0x7f) << shift;
         if (!(byte & 0x80)) return v;
     }

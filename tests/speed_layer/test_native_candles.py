@@ -217,10 +217,18 @@ def test_a_state_record_keeps_every_field_whatever_its_value(
 def test_a_truncated_or_corrupt_state_record_is_refused() -> None:
     engine, records = committed_state(late_stream(5, 300))
     record = max(records, key=len)
+    single = table()
+    single.put_partial(10 * S, "A", T0, 5, 6, 4, 5, 7, 35, 1, T0, T0, 1, 1)
+    (one,) = single.rollup_snapshot(1024)
+    assert one.endswith(b"\x00")
+    revising_engine().table.restore_rollups(one)  # as written, it restores
     corrupt = {
         "its last byte lost": record[:-1],
         "an unknown operation": b"\x03X" + record[2:],
         "a number longer than 64 bits": b"\x03U" + b"\xff" * 11 + b"\x01",
+        # the last field (the notional's high 64 bits, 0) as ten bytes holding 2^64
+        "a number with bits past 64 in its last byte": one[:-1] + b"\x80" * 9 + b"\x02",
+        "a window before 1970": b"\x03D\x80\x89\x7a\x01\x00\x01A",  # quotient -1
         "a symbol past the end": b"\x03D\x80\x89\x7a\x00\x00\x09AB",
         "a window that ends past int64":  # 2 s interval, start 2^63 - 1
             b"\x03D\x80\x89\x7a\xf6\xb5\xc1\xde\xb7\x8c\x02\xfe\xd9\x5e\x01A",
@@ -231,6 +239,8 @@ def test_a_truncated_or_corrupt_state_record_is_refused() -> None:
             pytest.fail(what)
     with pytest.raises(ValueError, match="format 9: this build reads 1 to 3"):
         engine.table.restore_rollups(b"\x09")
+    with pytest.raises(ValueError, match="no trade's window"):
+        engine.table.put_partial(10 * S, "A", -10 * S, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1)
 
 
 def test_a_partial_in_the_previous_format_restores() -> None:
