@@ -7,18 +7,18 @@ timestamp, then ``candle_core.dedup`` in offset order) against the simulator's t
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer, Message
+from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
 from candle_core.dedup import dedup
 from candle_core.parsing import TradeParser
 from candle_core.trade import Rejection, Trade
+from kafka_ops.reading import read_topic
+from kafka_ops.settings import KafkaSettings
 from lambda_candles.commands.replay import replay
 from lambda_candles.commands.simulate import simulate
 from sources.chaos import ChaosRates
@@ -43,22 +43,12 @@ CONSUME_TIMEOUT_S = 120
 
 
 def consume_all(bootstrap: str, topic: str, count: int) -> list[Message]:
-    """Every message of ``topic`` (read_committed, from the start) until ``count`` arrived."""
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap, "group.id": f"test-{uuid.uuid4().hex}",
-        "auto.offset.reset": "earliest", "isolation.level": "read_committed",
-        "enable.auto.commit": False,
-    })
-    consumer.subscribe([topic])
-    messages: list[Message] = []
-    deadline = time.monotonic() + CONSUME_TIMEOUT_S
-    try:
-        while len(messages) < count and time.monotonic() < deadline:
-            for message in consumer.consume(10_000, timeout=1.0):
-                assert message.error() is None, message.error()
-                messages.append(message)
-    finally:
-        consumer.close()
+    """Every message of ``topic`` (read_committed, from the start to its end), which must be
+    ``count``. Read by assigning the partitions (``kafka_ops.reading.read_topic``), not by
+    joining a consumer group: a group join that stalls on a loaded machine once left a
+    subscribing reader with nothing for its whole timeout, the messages already written."""
+    settings = KafkaSettings(kafka_bootstrap_servers=bootstrap)
+    messages = list(read_topic(settings, topic, CONSUME_TIMEOUT_S))
     assert len(messages) == count
     return sorted(messages, key=lambda m: (m.partition(), m.offset()))
 
