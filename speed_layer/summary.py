@@ -49,11 +49,13 @@ class MetricsMirror:
         metrics.valid.inc(summary.valid - seen.valid)
         metrics.late.inc(summary.late - seen.late)
         metrics.duplicates.inc(summary.duplicates - seen.duplicates)
+        metrics.changelog_bytes.inc(summary.state_bytes - seen.state_bytes)
         for reason, count in summary.by_reason.items():
             metrics.dlq.labels(reason).inc(count - seen.by_reason.get(reason, 0))
         for kind, count in summary.skipped.items():
             metrics.skipped.labels(kind).inc(count - seen.skipped.get(kind, 0))
         self._seen = RunSummary(consumed=summary.consumed, valid=summary.valid,
                                 late=summary.late, duplicates=summary.duplicates,
+                                state_bytes=summary.state_bytes,
                                 by_reason=dict(summary.by_reason),
                                 skipped=dict(summary.skipped))

@@ -281,4 +281,3 @@ class TransactionWriter:
             log.live.append(log.last_record)
             log.live_bytes += len(record)
             self.state_bytes += len(record)
-            self.metrics.changelog_bytes.inc(len(record))
