@@ -488,8 +488,7 @@ static int read_compact(const char *data, Py_ssize_t n, Py_ssize_t *at, Entry *e
     e->op = *r.at++;
     e->interval_us = (int64_t)get_uvarint(&r);
     int64_t quotient = get_svarint(&r), remainder = get_svarint(&r);
-    if (r.bad || (e->op != 'U' && e->op != 'D') || e->interval_us <= 0 || r.at >= r.end)
-        return -1;
+    if (r.bad || (e->op != 'U' && e->op != 'D') || r.at >= r.end) return -1;
     e->start = (int64_t)((uint64_t)quotient * (uint64_t)e->interval_us + (uint64_t)remainder);
     if (!window_start_possible(e->start, e->interval_us)) return -1;
     e->symbol_len = (unsigned char)*r.at++;

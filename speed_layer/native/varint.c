@@ -15,13 +15,17 @@ static inline int64_t unzigzag(uint64_t z) {
     return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
 }
 
-char *put_uvarint(char *at, uint64_t v) {
+char *put_u128(char *at, u128 v) {
     while (v >= 0x80) {
-        *at++ = (char)(v | 0x80);
+        *at++ = (char)((uint64_t)v | 0x80);
         v >>= 7;
     }
     *at++ = (char)v;
     return at;
+}
+
+char *put_uvarint(char *at, uint64_t v) {
+    return put_u128(at, v);
 }
 
 char *put_svarint(char *at, int64_t v) {
@@ -30,15 +34,6 @@ char *put_svarint(char *at, int64_t v) {
 
 char *put_delta(char *at, int64_t value, int64_t base) {
     return put_svarint(at, (int64_t)((uint64_t)value - (uint64_t)base));
-}
-
-char *put_u128(char *at, u128 v) {
-    while (v >= 0x80) {
-        *at++ = (char)((uint64_t)v | 0x80);
-        v >>= 7;
-    }
-    *at++ = (char)v;
-    return at;
 }
 
 /* Up to `bits` bits, seven a byte; a number that runs past the end of the data or past
