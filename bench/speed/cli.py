@@ -36,6 +36,7 @@ CHILDREN: dict[str, Callable[[list[str]], None]] = {
     "_speed-child": child_speed, "_quix-child": child_quix,
     "_latency-reader": child_latency_reader,
 }
+WARMUP_RUN = 100  # warm-up runs are numbered from here: their topics and groups are their own
 
 
 def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
@@ -74,6 +75,10 @@ def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
         "reference has candles, the floor of any design on this Kafka client")
     add("--seed", type=int, default=42, help="simulator seed (default 42)")
     add("--repeats", type=int, default=3, help="runs of (a), (b), (c); median reported")
+    add("--warmup", type=int, default=1,
+        help="uncounted runs of (a) and (b) first (default 1): a broker started for the "
+        "benchmark compiles its produce and transaction paths (JIT) during its first "
+        "minutes, which a long-running broker has long done")
     add("--idle-exit", type=float, default=2.0,
         help="candles speed --exit-when-idle for (b) (not counted in the rate; default 2)")
     add("--quix-trades", type=int, default=100_000, help="trades for Quix (default 100,000)")
@@ -123,6 +128,16 @@ def run(args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
         plan.append(("quix", f"(c) Quix ({min(args.quix_trades, args.trades) // 1000}k)",
                      lambda bn, i, m: measure_quix(bn, i, m, quix_python)))
     results = {key: Measured(name) for key, name, _ in plan if key not in skip}
+    warm = [step for step in plan if step[0] in ("consume", "speed") and step[0] in results]
+    for round_number in range(args.warmup):
+        for _key, name, measure in warm:
+            print(f"{name}, warm-up {round_number + 1}/{args.warmup} (not counted) ...",
+                  flush=True)
+            scratch = Measured(name)
+            measure(bench, WARMUP_RUN + round_number, scratch)
+            print(f"  {rate_text(scratch.rates[-1])}", flush=True)
+        bench.note_load(f"warm-up {round_number + 1}")
+    bench.info["warmup_runs"] = args.warmup if warm else 0
     for run_number in range(args.repeats):
         for key, name, measure in alternate(plan, run_number):
             if key in results:

@@ -41,6 +41,9 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
           f"{bench.args.partitions} partitions, {info['event_seconds']:.0f} s of event time, "
           f"{info['trades_per_1s_candle']:.0f} trades per 1 s candle; "
           f"reference candles {info['reference_candles']}")
+    if info.get("warmup_runs"):
+        print(f"after {info['warmup_runs']} uncounted warm-up run(s) of (a) and (b) on the "
+              "same broker")
     print(f"\n{'':28}{'median':>10}  {'peak RSS':>9}  runs")
     for item in (a, results.get("floor"), results.get("candle_floor"), b,
                  results.get("speed_off"), c):

@@ -303,6 +303,8 @@ int candle_wire_from_list(CandleWire *w, PyObject *list) {
     return 0;
 }
 
+#define MEMO_NUMBERS 4
+
 static int plain_json_text(const char *s, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -328,6 +330,17 @@ Py_ssize_t write_candle_json(const CandleWire *w, PyObject *symbol, const char *
     }
     char *p = buffer;
     u128 vwap = vwap_of(f);
+    /* The texts of the last numbers written: a candle of one trade (most, on a quiet
+     * market) repeats its price four times and in its VWAP, its time and its id twice,
+     * and each repeat is copied instead of formatted again. */
+    struct {
+        u128 value;
+        uint64_t hi;
+        int decimals;
+        const char *text;
+        int len;
+    } written[MEMO_NUMBERS];
+    int n_written = 0;
     for (int i = 0; i < W_FIELDS; i++) {
         memcpy(p, w->key_json[i], w->key_len[i]);
         p += w->key_len[i];
@@ -366,17 +379,37 @@ Py_ssize_t write_candle_json(const CandleWire *w, PyObject *symbol, const char *
         case W_FIRST_ID: value = f->first_id; break;
         case W_LAST_ID: value = f->last_id; break;
         }
-        if (w->decimals[i] == DEC_INT) {
-            p = is_wide ? put_fixed(p, hi, wide, 0) : put_int(p, value);
-        } else {
-            *p++ = '"';
-            if (is_wide) p = put_fixed(p, hi, wide, w->decimals[i]);
-            else if (value < 0) { /* fixed-point values of candles are never negative */
+        int decimals = w->decimals[i];
+        if (decimals != DEC_INT) {
+            if (!is_wide && value < 0) { /* fixed-point values of candles are never negative */
                 PyErr_SetString(PyExc_ValueError, "a negative fixed-point candle value");
                 return -1;
-            } else p = put_fixed(p, 0, (u128)value, w->decimals[i]);
+            }
             *p++ = '"';
         }
+        if (!is_wide && value < 0) { /* an integer field only (see above); not memoised */
+            p = put_int(p, value);
+            continue;
+        }
+        if (!is_wide) wide = (u128)value;
+        int k = 0;
+        while (k < n_written && (written[k].value != wide || written[k].hi != hi ||
+                                 written[k].decimals != decimals))
+            k++;
+        if (k < n_written) {
+            memcpy(p, written[k].text, written[k].len);
+            p += written[k].len;
+        } else {
+            char *text = p;
+            p = put_fixed(p, hi, wide, decimals == DEC_INT ? 0 : decimals);
+            int slot = n_written < MEMO_NUMBERS ? n_written++ : i % MEMO_NUMBERS;
+            written[slot].value = wide;
+            written[slot].hi = hi;
+            written[slot].decimals = decimals;
+            written[slot].text = text;
+            written[slot].len = (int)(p - text);
+        }
+        if (decimals != DEC_INT) *p++ = '"';
     }
     if (revision > 0) {
         memcpy(p, w->revision_json, w->revision_len);

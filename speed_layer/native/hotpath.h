@@ -334,6 +334,7 @@ Py_ssize_t write_candle_key(const CandleWire *w, PyObject *symbol, const char *l
 /* rollup.c */
 int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
                  const Fold *fold);
+void rollups_prefetch(WindowTable *t, Py_hash_t symhash, int64_t start_1s, int items);
 int64_t rollups_next_close(WindowTable *t);
 int rollups_close(WindowTable *t, int64_t watermark);
 Py_ssize_t rollups_count(WindowTable *t);

@@ -32,6 +32,9 @@
 #define MAX_SEEN_HINT 4096
 #define MIN_INDEX_SLOTS 128
 #define PENDING_KEEP_BYTES (4 << 20) /* a batch's candles at 10,000 symbols: ~3 MiB */
+#define PREFETCH_WINDOW 8 /* windows ahead in the close: the window itself */
+#define PREFETCH_SLOTS 4  /* ... its rollups' index slots */
+#define PREFETCH_PARTIALS 2 /* ... and the partials in those slots */
 
 int as_int64(PyObject *obj, int64_t *out, const char *name) {
     long long v = PyLong_AsLongLong(obj);
@@ -714,11 +717,22 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     qsort(done, n_done, sizeof(OpenWindow), cmp_open);
     int failed = 0;
     for (Py_ssize_t i = 0; i < n_done; i++) {
-        if (i + 2 < n_done) { /* windows untouched for a second are out of the caches */
-            const char *next = (const char *)done[i + 2].w;
+        /* Windows untouched for a second are out of the caches, and so are their rollups'
+         * partials: each comes in a few windows ahead (the window, then its partials' index
+         * slots, then the partials themselves). */
+        if (i + PREFETCH_WINDOW < n_done) {
+            const char *next = (const char *)done[i + PREFETCH_WINDOW].w;
             __builtin_prefetch(next);
             __builtin_prefetch(next + 64);
             __builtin_prefetch(next + 128);
+        }
+        if (i + PREFETCH_SLOTS < n_done) {
+            const Window *ahead = done[i + PREFETCH_SLOTS].w;
+            rollups_prefetch(self, ahead->symhash, ahead->start, 0);
+        }
+        if (i + PREFETCH_PARTIALS < n_done) {
+            const Window *ahead = done[i + PREFETCH_PARTIALS].w;
+            rollups_prefetch(self, ahead->symhash, ahead->start, 1);
         }
         Window *w = done[i].w;
         w->emitted = 1;

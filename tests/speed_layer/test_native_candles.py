@@ -63,6 +63,31 @@ def test_a_closed_window_is_encode_candle_of_candle_builder(
     assert value == encode_candle(builder.build())
 
 
+# Numbers that make one candle's fields equal one another: the encoder copies the text
+# of a number it has just written, and must not copy it into a field of another format
+# (a price of 5 is "0.00000005" where a count of 5 is 5) or from a different value.
+CLASHING = (1, 5, 10, 100_000_000, 1_000_000, T0, T0 + 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from((0, 1, 5, 10)), st.sampled_from(CLASHING),
+                          st.sampled_from(CLASHING[:5]), st.sampled_from(CLASHING[:5])),
+                min_size=1, max_size=6, unique_by=lambda x: x[1]))
+def test_fields_that_share_a_value_are_each_written_in_their_own_format(
+        rows: list[tuple[int, int, int, int]]) -> None:
+    window = table()
+    builder = CandleBuilder("X", S, T0)
+    for offset, (ts, trade_id, price, size) in enumerate(rows):
+        window.add("X", trade_id, T0 + ts, price, size, None, None, offset)
+        builder.add(T0 + ts, trade_id, price, size)
+    emitted = closed(window, FAR_FUTURE)
+    assert emitted[0][1] == encode_candle(builder.build())
+    expected = candles_from_trades(
+        [Trade("X", trade_id, T0 + ts, price, size) for ts, trade_id, price, size in rows],
+        INTERVALS)
+    assert sorted(value for _, value in emitted) == sorted(encode_candle(c) for c in expected)
+
+
 def test_sums_beyond_128_bits_encode_exactly() -> None:
     count = 350_000
     trades = [Trade("BIG", i, T0 + i % S, MAX_PRICE_INT, MAX_SIZE_INT) for i in range(count)]
