@@ -75,8 +75,8 @@ def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
         "reference has candles, the floor of any design on this Kafka client")
     add("--seed", type=int, default=42, help="simulator seed (default 42)")
     add("--repeats", type=int, default=3, help="runs of (a), (b), (c); median reported")
-    add("--warmup", type=int, default=1,
-        help="uncounted runs of (a) and (b) first (default 1): a broker started for the "
+    add("--warmup", type=int, default=2,
+        help="uncounted runs of (a) and (b) first (default 2): a broker started for the "
         "benchmark compiles its produce and transaction paths (JIT) during its first "
         "minutes, which a long-running broker has long done")
     add("--idle-exit", type=float, default=2.0,
