@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from candle_core.candle import CandleBuilder
+from candle_core.candle import Candle, CandleBuilder
 from candle_core.codec import candle_message_key, decode_candle, encode_candle, native_candle_wire
 from candle_core.fixed_point import MAX_PRICE_INT, MAX_SIZE_INT
 from candle_core.parsing import MAX_TS_US
@@ -53,14 +53,27 @@ def closed(window: WindowTable, watermark_us: int) -> list[tuple[bytes, bytes]]:
                 min_size=1, max_size=40, unique_by=lambda x: x[1]))
 def test_a_closed_window_is_encode_candle_of_candle_builder(
         rows: list[tuple[int, int, int, int]]) -> None:
-    window = table()
-    builder = CandleBuilder("BRK.A", S, T0)
-    for offset, (ts, trade_id, price, size) in enumerate(rows):
-        window.add("BRK.A", trade_id, T0 + ts, price, size, None, None, offset)
-        builder.add(T0 + ts, trade_id, price, size)
-    (key, value), *_ = closed(window, FAR_FUTURE)
+    (key, value), *_ = one_window_closed("BRK.A", rows)
     assert key == candle_message_key("BRK.A", S, T0) == b"BRK.A|1s|%d" % T0
-    assert value == encode_candle(builder.build())
+    assert value == encode_candle(candle_of("BRK.A", rows))
+
+
+def one_window_closed(symbol: str, rows: list[tuple[int, int, int, int]]
+                      ) -> list[tuple[bytes, bytes]]:
+    """The candles a table emits for trades (offset in T0's second, id, price, size) of one
+    1 s window, closed with everything: its 1 s candle first, then its rollups."""
+    window = table()
+    for offset, (ts, trade_id, price, size) in enumerate(rows):
+        window.add(symbol, trade_id, T0 + ts, price, size, None, None, offset)
+    return closed(window, FAR_FUTURE)
+
+
+def candle_of(symbol: str, rows: list[tuple[int, int, int, int]]) -> Candle:
+    """The contract's candle of those trades (CandleBuilder, as the Python path folds)."""
+    builder = CandleBuilder(symbol, S, T0)
+    for ts, trade_id, price, size in rows:
+        builder.add(T0 + ts, trade_id, price, size)
+    return builder.build()
 
 
 # Numbers that make one candle's fields equal one another: the encoder copies the text
@@ -75,13 +88,8 @@ CLASHING = (1, 5, 10, 100_000_000, 1_000_000, T0, T0 + 1)
                 min_size=1, max_size=6, unique_by=lambda x: x[1]))
 def test_fields_that_share_a_value_are_each_written_in_their_own_format(
         rows: list[tuple[int, int, int, int]]) -> None:
-    window = table()
-    builder = CandleBuilder("X", S, T0)
-    for offset, (ts, trade_id, price, size) in enumerate(rows):
-        window.add("X", trade_id, T0 + ts, price, size, None, None, offset)
-        builder.add(T0 + ts, trade_id, price, size)
-    emitted = closed(window, FAR_FUTURE)
-    assert emitted[0][1] == encode_candle(builder.build())
+    emitted = one_window_closed("X", rows)
+    assert emitted[0][1] == encode_candle(candle_of("X", rows))
     expected = candles_from_trades(
         [Trade("X", trade_id, T0 + ts, price, size) for ts, trade_id, price, size in rows],
         INTERVALS)
