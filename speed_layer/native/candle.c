@@ -380,17 +380,15 @@ Py_ssize_t write_candle_json(const CandleWire *w, PyObject *symbol, const char *
         case W_LAST_ID: value = f->last_id; break;
         }
         int decimals = w->decimals[i];
-        if (decimals != DEC_INT) {
-            if (!is_wide && value < 0) { /* fixed-point values of candles are never negative */
+        if (!is_wide && value < 0) { /* an integer field only; not memoised */
+            if (decimals != DEC_INT) { /* fixed-point values of candles are never negative */
                 PyErr_SetString(PyExc_ValueError, "a negative fixed-point candle value");
                 return -1;
             }
-            *p++ = '"';
-        }
-        if (!is_wide && value < 0) { /* an integer field only (see above); not memoised */
             p = put_int(p, value);
             continue;
         }
+        if (decimals != DEC_INT) *p++ = '"';
         if (!is_wide) wide = (u128)value;
         int k = 0;
         while (k < n_written && (written[k].value != wide || written[k].hi != hi ||

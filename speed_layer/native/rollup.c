@@ -153,10 +153,7 @@ void rollups_prefetch(WindowTable *t, Py_hash_t symhash, int64_t start_1s, int i
         if (!items) {
             __builtin_prefetch(s);
         } else if (s->item != NULL && s->hash == hash) {
-            const char *item = s->item;
-            __builtin_prefetch(item);
-            __builtin_prefetch(item + 64);
-            __builtin_prefetch(item + 128);
+            prefetch_item(s->item);
         }
     }
 }
@@ -428,12 +425,8 @@ PyObject *rollups_take_delta(WindowTable *t, Py_ssize_t max_bytes) {
     if (chunk_start(&c, max_bytes) < 0) return NULL;
     int failed = 0;
     for (Py_ssize_t k = 0; k < t->n_changed; k++) {
-        if (k + PREFETCH_CHANGED < t->n_changed) { /* tens of thousands, spread over the heap */
-            const char *next = (const char *)t->changed[k + PREFETCH_CHANGED];
-            __builtin_prefetch(next);
-            __builtin_prefetch(next + 64);
-            __builtin_prefetch(next + 128);
-        }
+        if (k + PREFETCH_CHANGED < t->n_changed) /* tens of thousands, spread over the heap */
+            prefetch_item(t->changed[k + PREFETCH_CHANGED]);
         Partial *p = t->changed[k];
         p->changed = 0;
         if (!p->dead && !failed) failed = chunk_entry(&c, 'U', p, slot_us(t, p->slot)) < 0;

@@ -720,12 +720,7 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
         /* Windows untouched for a second are out of the caches, and so are their rollups'
          * partials: each comes in a few windows ahead (the window, then its partials' index
          * slots, then the partials themselves). */
-        if (i + PREFETCH_WINDOW < n_done) {
-            const char *next = (const char *)done[i + PREFETCH_WINDOW].w;
-            __builtin_prefetch(next);
-            __builtin_prefetch(next + 64);
-            __builtin_prefetch(next + 128);
-        }
+        if (i + PREFETCH_WINDOW < n_done) prefetch_item(done[i + PREFETCH_WINDOW].w);
         if (i + PREFETCH_SLOTS < n_done) {
             const Window *ahead = done[i + PREFETCH_SLOTS].w;
             rollups_prefetch(self, ahead->symhash, ahead->start, 0);
