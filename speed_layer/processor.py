@@ -107,8 +107,10 @@ class SpeedLayer:
         """Process until stopped; commit what was done; return the summary."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        if not tune_allocator():  # glibc's fastbins off: see speed_layer/native/module.c
-            log.info("the allocator refused M_MXFAST=0 (not glibc's?): left as it is")
+        # glibc's fastbins off, freed memory kept for reuse: see speed_layer/native/module.c
+        if not tune_allocator(self.settings.speed_memory_keep_mb << 20):
+            log.info("the C library refused mallopt() (not glibc?): its allocator is left as "
+                     "it is")
         began = self.clock()
         self._producer.init_transactions(30)
         self._consumer.subscribe([self.settings.topic_trades], on_assign=self._on_assign,
@@ -133,6 +135,7 @@ class SpeedLayer:
                 if messages:
                     self._last_input = now
                     self._process(messages, now)
+                    self.writer.release_delivered()
                 self._close_idle(now)
                 self.writer.maybe_publish_live(self.partitions, now)
                 if self.writer.due(now, backlog):

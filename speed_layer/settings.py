@@ -44,6 +44,15 @@ class SpeedSettings(KafkaSettings, StreamSettings):
     speed_batch_size: int = Field(
         default=10_000, ge=1, le=1_000_000, description="Messages per consume() call."
     )
+    speed_memory_keep_mb: int = Field(
+        default=256, ge=0, le=65_536,
+        description="Freed memory the speed layer keeps for reuse instead of giving it back "
+        "to the system: glibc's heap trim threshold, and at most this much of CPython's "
+        "emptied arenas. Each batch frees and allocates again tens of MiB; a page given "
+        "back is zeroed again at its next first touch, which on a virtual machine with "
+        "lazily backed memory costs 20-30 us (docs/benchmarks.md). 0: the allocators' own "
+        "defaults.",
+    )
     revision_horizon_ms: int = Field(
         default=DEFAULT_REVISION_HORIZON_MS, ge=0, le=86_400_000,
         description="How late a trade may be (how far the watermark is past the end of its "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -22,8 +23,15 @@ def child_speed(argv: list[str]) -> None:
     import speed_layer.clients as clients
     from lambda_candles.cli import main as candles_main
 
-    timer, clock, cpu = BatchTimer(), time.perf_counter, time.process_time
-    cpu_at = {"first": 0.0, "done": 0.0}  # the process's CPU (all threads) at both ends
+    timer, clock = BatchTimer(), time.perf_counter
+
+    def cpu() -> tuple[float, int]:
+        """The process's CPU seconds (all threads) and page faults (minor: a page's first
+        touch, which the kernel zeroes) so far."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime, usage.ru_minflt
+
+    cpu_at = {"first": (0.0, 0), "done": (0.0, 0)}  # at both ends of the counted batches
     base: Any = clients.Consumer
 
     class TimedConsumer(base):
@@ -46,9 +54,11 @@ def child_speed(argv: list[str]) -> None:
         candles_main()
     finally:
         parts = close_seconds()
+        (cpu_first, faults_first), (cpu_done, faults_done) = cpu_at["first"], cpu_at["done"]
         Path(timings).write_text(json.dumps({**timer.result(), "close_parts": parts,
                                              "close_seconds": sum(parts.values()),
-                                             "cpu_seconds": cpu_at["done"] - cpu_at["first"]}))
+                                             "cpu_seconds": cpu_done - cpu_first,
+                                             "page_faults": faults_done - faults_first}))
 
 
 # What a closed candle costs, wherever it is paid: closing the windows a watermark step
@@ -119,6 +129,7 @@ def measure_speed(bench: Bench, run: int, result: Measured, revisions: bool = Tr
     result.add(timing["rate"], child, f"{timing['counted']:,} {unit} in "
                f"{timing['seconds']:.2f} s ({share:.0%} of it inside consume()), CPU "
                f"{result.cpu_us_per_record[-1]:.2f} us a record, "
+               f"{timing['page_faults'] / max(1, timing['counted']):.3f} page faults a record, "
                f"{summary['commits']} commits ({summary.get('state_bytes', 0) / 1e6:.1f} MB "
                f"of rollup state records); closing {base:,} 1 s candles (with "
                f"{len(bench.reference) - base:,} rollups) took {timing['close_seconds']:.2f} s"

@@ -309,6 +309,10 @@ int64_t table_first_offset(WindowTable *t);
 int emit_candle(WindowTable *t, PyObject *symbol, int slot, int64_t start, const Fold *fold,
                 int64_t revision);
 
+/* arena_cache.c: emptied CPython arenas kept for reuse, up to max_bytes */
+int arena_cache_install(size_t max_bytes);
+Py_ssize_t arena_cache_held(void);
+
 /* keyindex.c */
 int keyindex_reserve(KeyIndex *x, Py_ssize_t min_slots); /* room for one more item */
 void keyindex_put(KeyIndex *x, uint64_t hash, void *item); /* after keyindex_reserve */

@@ -2,30 +2,65 @@
  * allocator setting the speed layer runs with. */
 #include "hotpath.h"
 
+#include <limits.h>
+
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#define MMAP_THRESHOLD_BYTES (32 << 20) /* glibc's largest on 64 bits */
+
 /*
- * glibc's fastbins off (M_MXFAST 0) for the process. Every message produced is a few
- * small blocks (the message, each header) allocated here and freed when its delivery is
- * reported, tens of thousands at a time at each commit; with fastbins those pile up and
- * glibc's malloc spends its time sorting and consolidating them (a quarter of the loop's
- * samples in a flood of dead letters). Without them, small blocks still come from the
- * per-thread cache and freed ones coalesce at once: dead letters through the Sink took
- * 1.5 instead of 2.8 us each, and the flood benchmark went from 0.27x to 0.36x of the
- * bare loop (docs/benchmarks.md). True when set; False where there is no glibc.
+ * The allocator settings the speed layer runs with (SpeedLayer.run(), once), keeping up to
+ * keep_bytes of freed memory for reuse:
+ *
+ * - glibc's fastbins off (M_MXFAST 0). Every message produced is a few small blocks (the
+ *   message, each header) allocated here and freed when its delivery is reported, tens of
+ *   thousands at a time at each commit; with fastbins those pile up and glibc's malloc
+ *   spends its time sorting and consolidating them (a quarter of the loop's samples in a
+ *   flood of dead letters). Without them, small blocks still come from the per-thread
+ *   cache and freed ones coalesce at once: dead letters through the Sink took 1.5 instead
+ *   of 2.8 us each, and the flood benchmark went from 0.27x to 0.36x of the bare loop.
+ * - Freed heap kept (M_TRIM_THRESHOLD keep_bytes), and blocks below 32 MiB taken from the
+ *   heap (M_MMAP_THRESHOLD), not mapped and unmapped each time: the messages of one commit
+ *   are freed together and the next commit's are allocated again, and a page given back
+ *   is zeroed again at its next first touch.
+ * - CPython's emptied arenas kept (arena_cache.c), for the same reason: a consumed batch's
+ *   Message objects fill and empty a few of them every batch.
+ *
+ * On a virtual machine whose memory the host backs lazily such a first touch costs 20-30
+ * us a page: the 10,000-symbol benchmark's loop spent 40% of its time zeroing pages
+ * (docs/benchmarks.md). keep_bytes 0: fastbins off, nothing kept. True when glibc took its
+ * settings; False where there is no glibc (the arena cache is installed either way).
  */
-static PyObject *tune_allocator(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+static PyObject *tune_allocator(PyObject *module, PyObject *arg) {
+    Py_ssize_t keep_bytes = PyLong_AsSsize_t(arg);
+    if (keep_bytes == -1 && PyErr_Occurred()) return NULL;
+    if (keep_bytes < 0) {
+        PyErr_SetString(PyExc_ValueError, "keep_bytes must be >= 0");
+        return NULL;
+    }
+    arena_cache_install((size_t)keep_bytes);
 #ifdef __GLIBC__
-    if (mallopt(M_MXFAST, 0) == 1) Py_RETURN_TRUE;
+    int trim = keep_bytes > INT_MAX ? INT_MAX : (int)keep_bytes;
+    if (mallopt(M_MXFAST, 0) == 1 &&
+        (keep_bytes == 0 || (mallopt(M_TRIM_THRESHOLD, trim) == 1 &&
+                             mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1)))
+        Py_RETURN_TRUE;
 #endif
     Py_RETURN_FALSE;
 }
 
+static PyObject *arenas_held(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    return PyLong_FromSsize_t(arena_cache_held());
+}
+
 static PyMethodDef hotpath_functions[] = {
-    {"tune_allocator", tune_allocator, METH_NOARGS,
-     "turn glibc's fastbins off for the process (see module.c); True when set"},
+    {"tune_allocator", tune_allocator, METH_O,
+     "tune_allocator(keep_bytes): the speed layer's allocator settings (see module.c); "
+     "True when glibc took them"},
+    {"arenas_held", arenas_held, METH_NOARGS,
+     "how many freed CPython arenas are held for reuse (arena_cache.c)"},
     {NULL, NULL, 0, NULL}};
 
 PyTypeObject *WindowFoldType = NULL;

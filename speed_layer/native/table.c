@@ -31,7 +31,7 @@
 #define MIN_SEEN_SLOTS 4 /* a window of a quiet symbol holds a trade or two */
 #define MAX_SEEN_HINT 4096
 #define MIN_INDEX_SLOTS 128
-#define PENDING_KEEP_BYTES (4 << 20) /* a batch's candles at 10,000 symbols: ~3 MiB */
+#define PENDING_KEEP_BYTES (32 << 20) /* a batch's candles at 10,000 symbols: ~4 MiB */
 #define PREFETCH_WINDOW 8 /* windows ahead in the close: the window itself */
 #define PREFETCH_SLOTS 4  /* ... its rollups' index slots */
 #define PREFETCH_PARTIALS 2 /* ... and the partials in those slots */
