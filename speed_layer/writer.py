@@ -181,8 +181,8 @@ class TransactionWriter:
     def release_delivered(self) -> None:
         """Let go of the messages the broker has acknowledged, without waiting: each is
         freed when its delivery is reported, and left alone that happens only at the
-        commit's flush, so a backlog's commit interval holds a hundred thousand candles
-        (about 100 MB at 10,000 symbols) that the next interval allocates afresh. Failed
+        commit's flush, so a backlog's 500 ms commit interval holds every candle it
+        produced (peak RSS 60 MB higher at 10,000 symbols: docs/benchmarks.md). Failed
         deliveries still fail the transaction's commit (librdkafka tracks them)."""
         self.producer.poll(0)
 

@@ -22,16 +22,17 @@
  *   cache and freed ones coalesce at once: dead letters through the Sink took 1.5 instead
  *   of 2.8 us each, and the flood benchmark went from 0.27x to 0.36x of the bare loop.
  * - Freed heap kept (M_TRIM_THRESHOLD keep_bytes), and blocks below 32 MiB taken from the
- *   heap (M_MMAP_THRESHOLD), not mapped and unmapped each time: the messages of one commit
- *   are freed together and the next commit's are allocated again, and a page given back
- *   is zeroed again at its next first touch.
+ *   heap (M_MMAP_THRESHOLD), not mapped and unmapped each time: the candles in flight and
+ *   a commit's state records are freed and allocated again batch after batch, and a page
+ *   given back is zeroed again at its next first touch.
  * - CPython's emptied arenas kept (arena_cache.c), for the same reason: a consumed batch's
  *   Message objects fill and empty a few of them every batch.
  *
  * On a virtual machine whose memory the host backs lazily such a first touch costs 20-30
- * us a page: the 10,000-symbol benchmark's loop spent 40% of its time zeroing pages
- * (docs/benchmarks.md). keep_bytes 0: fastbins off, nothing kept. True when glibc took its
- * settings; False where there is no glibc (the arena cache is installed either way).
+ * us a page instead of about 1 (docs/benchmarks.md). What this takes out is reuse; a
+ * layer whose state is still growing (the first minutes of the dedup horizon) still pays
+ * for each new page. keep_bytes 0: fastbins off, nothing kept. True when glibc took its
+ * settings; False where there is no glibc (the arena cache does not depend on it).
  */
 static PyObject *tune_allocator(PyObject *module, PyObject *arg) {
     Py_ssize_t keep_bytes = PyLong_AsSsize_t(arg);
