@@ -45,7 +45,7 @@ class SpeedSettings(KafkaSettings, StreamSettings):
         default=10_000, ge=1, le=1_000_000, description="Messages per consume() call."
     )
     speed_memory_keep_mb: int = Field(
-        default=256, ge=0, le=65_536,
+        default=64, ge=0, le=65_536,
         description="Freed memory the speed layer keeps for reuse instead of giving it back "
         "to the system: glibc's heap trim threshold, and at most this much of CPython's "
         "emptied arenas. Each batch frees and allocates again tens of MiB; a page given "
