@@ -48,7 +48,7 @@ class SpeedSettings(KafkaSettings, StreamSettings):
         default=64, ge=0, le=65_536,
         description="Freed memory the speed layer keeps for reuse instead of giving it back "
         "to the system: glibc's heap trim threshold, and at most this much of CPython's "
-        "emptied arenas. Each batch frees and allocates again tens of MiB; a page given "
+        "emptied arenas. Each batch frees and allocates again a few MiB; a page given "
         "back is zeroed again at its next first touch, which on a virtual machine with "
         "lazily backed memory costs 20-30 us (docs/benchmarks.md). 0: the allocators' own "
         "defaults.",
