@@ -25,26 +25,26 @@ def child_speed(argv: list[str]) -> None:
 
     timer, clock = BatchTimer(), time.perf_counter
 
-    def cpu() -> tuple[float, int]:
+    def usage() -> tuple[float, int]:
         """The process's CPU seconds (all threads) and page faults (minor: a page's first
         touch, which the kernel zeroes) so far."""
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime, usage.ru_minflt
+        self_usage = resource.getrusage(resource.RUSAGE_SELF)
+        return self_usage.ru_utime + self_usage.ru_stime, self_usage.ru_minflt
 
-    cpu_at = {"first": (0.0, 0), "done": (0.0, 0)}  # at both ends of the counted batches
+    usage_at = {"first": (0.0, 0), "done": (0.0, 0)}  # at both ends of the counted batches
     base: Any = clients.Consumer
 
     class TimedConsumer(base):
         def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Any]:
-            done_at, cpu_now = timer.done_at, cpu()
+            done_at, usage_now = timer.done_at, usage()
             timer.called(clock())
             if timer.done_at != done_at:
-                cpu_at["done"] = cpu_now
+                usage_at["done"] = usage_now
             messages: list[Any] = super().consume(num_messages, timeout)
-            started, cpu_now = timer.total, cpu()
+            started, usage_now = timer.total, usage()
             timer.returned(len(messages), clock())
             if not started and timer.total:
-                cpu_at["first"] = cpu_now
+                usage_at["first"] = usage_now
             return messages
 
     vars(clients)["Consumer"] = TimedConsumer
@@ -54,7 +54,7 @@ def child_speed(argv: list[str]) -> None:
         candles_main()
     finally:
         parts = close_seconds()
-        (cpu_first, faults_first), (cpu_done, faults_done) = cpu_at["first"], cpu_at["done"]
+        (cpu_first, faults_first), (cpu_done, faults_done) = usage_at["first"], usage_at["done"]
         Path(timings).write_text(json.dumps({**timer.result(), "close_parts": parts,
                                              "close_seconds": sum(parts.values()),
                                              "cpu_seconds": cpu_done - cpu_first,

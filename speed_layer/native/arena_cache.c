@@ -28,8 +28,7 @@ typedef struct {
     void *stack[MAX_CACHED];
 } ArenaCache;
 
-static ArenaCache cache;
-static int installed = 0;
+static ArenaCache cache; /* installed once cache.previous.alloc is set */
 
 static void *cached_alloc(void *ctx, size_t size) {
     ArenaCache *c = ctx;
@@ -48,20 +47,18 @@ static void cached_free(void *ctx, void *ptr, size_t size) {
     c->previous.free(c->previous.ctx, ptr, size);
 }
 
-int arena_cache_install(size_t max_bytes) {
-    if (!installed && max_bytes == 0) return 0; /* nothing to keep: CPython's own stays */
-    if (installed) {
+void arena_cache_install(size_t max_bytes) {
+    if (cache.previous.alloc != NULL) {
         cache.max_bytes = max_bytes; /* a smaller bound applies to arenas freed from now on */
-        return 0;
+        return;
     }
+    if (max_bytes == 0) return; /* nothing to keep: CPython's own stays */
     PyObject_GetArenaAllocator(&cache.previous);
     cache.max_bytes = max_bytes;
     PyObjectArenaAllocator mine = {&cache, cached_alloc, cached_free};
     PyObject_SetArenaAllocator(&mine);
-    installed = 1;
-    return 0;
 }
 
 Py_ssize_t arena_cache_held(void) {
-    return installed ? cache.n : 0;
+    return cache.n; /* 0 until installed */
 }

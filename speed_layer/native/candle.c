@@ -40,6 +40,13 @@ void fold_trade(Fold *f, int64_t price, int64_t size, int64_t ts, int64_t id) {
     if (f->notional_lo < before) f->notional_hi++;
 }
 
+void fold_seen(Fold *f, const Seen *slots, Py_ssize_t n) {
+    *f = (Fold){0};
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (slots[i].id >= 0)
+            fold_trade(f, slots[i].price, slots[i].size, slots[i].ts, slots[i].id);
+}
+
 /* candle.merge, into `into` (an empty fold takes `from` whole) */
 void fold_merge(Fold *into, const Fold *from) {
     if (from->count == 0) return;

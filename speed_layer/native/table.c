@@ -30,6 +30,7 @@
 
 #define MIN_SEEN_SLOTS 4 /* a window of a quiet symbol holds a trade or two */
 #define MAX_SEEN_HINT 4096
+#define MAX_WINDOW_IDS (1 << 29) /* 24 GiB of ids: memory runs out long before */
 #define MIN_INDEX_SLOTS 128
 #define PENDING_KEEP_BYTES (32 << 20) /* a batch's candles at 10,000 symbols: ~4 MiB */
 #define PREFETCH_WINDOW 8 /* windows ahead in the close: the window itself */
@@ -122,7 +123,7 @@ static int seen_rehash(WindowTable *t, Window *w, Py_ssize_t cap) {
     seen_block_free(t, w);
     w->seen = fresh;
     w->seen_home = pooled ? SEEN_POOLED : SEEN_HEAP;
-    w->seen_cap = cap;
+    w->seen_cap = (int32_t)cap;
     return 0;
 }
 
@@ -151,11 +152,11 @@ static int seen_compact(WindowTable *t, Window *w) {
         seen_block_free(t, w);
         w->seen = exact;
         w->seen_home = n <= 1 ? SEEN_INLINE : SEEN_HEAP;
-        w->seen_cap = n;
+        w->seen_cap = (int32_t)n;
         t->bytes += seen_bytes(w);
     } else { /* out of memory: keep the larger block; its first n entries are the ids */
         t->bytes -= seen_bytes(w);
-        w->seen_cap = n;
+        w->seen_cap = (int32_t)n;
         t->bytes += seen_bytes(w);
     }
     w->closed = 1;
@@ -203,6 +204,11 @@ static void seen_fill(Seen *e, const Parsed *tr) {
 }
 
 static int seen_insert(WindowTable *t, Window *w, const Parsed *tr) {
+    if (w->seen_len >= MAX_WINDOW_IDS) { /* its slots (int32) could not double again */
+        PyErr_Format(PyExc_MemoryError, "a 1 s window holds %d trades, the most it can",
+                     (int)MAX_WINDOW_IDS);
+        return -1;
+    }
     if (w->closed) {
         seen_sort(w);
         Seen *grown;
@@ -242,11 +248,16 @@ static int seen_insert(WindowTable *t, Window *w, const Parsed *tr) {
 
 /* ---- windows -------------------------------------------------------------------------- */
 
+static inline int64_t window_end(const WindowTable *t, const Window *w) {
+    return w->start + t->base_us;
+}
+
+/* w, open, listed for the close with its creation order (the close's tie-break) */
 static int open_push(WindowTable *t, Window *w) {
     OpenWindow *open = array_room(t->open, t->n_open, &t->open_cap, sizeof(OpenWindow));
     if (open == NULL) return -1;
     t->open = open;
-    t->open[t->n_open++] = (OpenWindow){w->end, w->seq, w};
+    t->open[t->n_open++] = (OpenWindow){window_end(t, w), t->next_seq++, w};
     return 0;
 }
 
@@ -279,10 +290,8 @@ static Window *window_new(WindowTable *t, const Parsed *tr, int64_t start, int64
     w->symbol = tr->symbol;
     w->symhash = tr->symhash;
     w->start = start;
-    w->end = start + t->base_us;
     w->first_offset = offset;
-    w->seq = t->next_seq++;
-    w->closed = closed;
+    w->closed = (uint8_t)closed;
     t->bytes += (int64_t)sizeof(Window);
     if (!closed && seen_rehash(t, w, t->seen_hint) < 0) {
         t->bytes -= (int64_t)sizeof(Window);
@@ -301,12 +310,12 @@ static Window *window_new(WindowTable *t, const Parsed *tr, int64_t start, int64
     if (t->newest) t->newest->newer = w;
     else t->oldest = w;
     t->newest = w;
-    if (!closed && w->end < t->next_close_us) t->next_close_us = w->end;
+    if (!closed && window_end(t, w) < t->next_close_us) t->next_close_us = window_end(t, w);
     return w;
 }
 
 static inline int kept_window(const WindowTable *t, const Window *w) {
-    return w->end + t->horizon_us > t->watermark_us;
+    return window_end(t, w) + t->horizon_us > t->watermark_us;
 }
 
 static inline int same_content(const Seen *e, const Parsed *tr) {
@@ -325,7 +334,9 @@ static inline int revisable(const WindowTable *t, int64_t start) {
 static int revise(WindowTable *t, Window *w, const Parsed *tr) {
     if (w->emitted) w->revision++;
     w->emitted = 1;
-    if (emit_candle(t, w->symbol, 0, w->start, &w->fold, w->revision) < 0) return -1;
+    Fold fold; /* every id a revisable window holds was folded into it (table_add) */
+    fold_seen(&fold, w->seen, w->seen_len);
+    if (emit_candle(t, w->symbol, 0, w->start, &fold, w->revision) < 0) return -1;
     if (w->revision > 0 && revised_1s_put(t, w->symbol, w->symhash, w->start, w->revision) < 0)
         return -1;
     Fold one = {0};
@@ -357,7 +368,6 @@ int table_add(WindowTable *t, const Parsed *tr, int64_t offset, AddMode mode) {
         if (seen_insert(t, w, tr) < 0) return -1;
         if (!revisable(t, start)) return OUT_LATE; /* remembered: its re-send is a duplicate */
         if (created) w->revision = revised_1s_find(t, w->symbol, w->symhash, w->start);
-        fold_trade(&w->fold, tr->price, tr->size, tr->ts, tr->trade_id);
         if (mode == ADD_REPLAY) { /* emitted before the restart; the rollups were restored */
             w->emitted = 1;
             return OUT_REVISED;
@@ -371,7 +381,6 @@ int table_add(WindowTable *t, const Parsed *tr, int64_t offset, AddMode mode) {
         return -1;
     }
     if (seen_insert(t, w, tr) < 0) return -1;
-    fold_trade(&w->fold, tr->price, tr->size, tr->ts, tr->trade_id);
     int code = OUT_APPLIED;
     if (mode != ADD_REPLAY && tr->ts > t->max_ts_us) {
         t->max_ts_us = tr->ts;
@@ -731,8 +740,10 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
         }
         Window *w = done[i].w;
         w->emitted = 1;
-        if (!failed && (emit_candle(self, w->symbol, 0, w->start, &w->fold, 0) < 0 ||
-                        rollups_fold(self, w->symbol, w->symhash, w->start, &w->fold) < 0))
+        Fold fold;
+        fold_seen(&fold, w->seen, w->seen_cap);
+        if (!failed && (emit_candle(self, w->symbol, 0, w->start, &fold, 0) < 0 ||
+                        rollups_fold(self, w->symbol, w->symhash, w->start, &fold) < 0))
             failed = 1;
         self->seen_hint = w->seen_cap < MAX_SEEN_HINT ? w->seen_cap : MAX_SEEN_HINT;
         seen_compact(self, w);
@@ -752,7 +763,9 @@ static PyObject *WindowTable_folds(WindowTable *self, PyObject *Py_UNUSED(ignore
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < self->n_open; i++) {
         const Window *w = self->open[i].w;
-        PyObject *fold = fold_struct(w->symbol, w->start, &w->fold);
+        Fold f;
+        fold_seen(&f, w->seen, w->seen_cap);
+        PyObject *fold = fold_struct(w->symbol, w->start, &f);
         if (fold == NULL) {
             Py_DECREF(out);
             return NULL;
