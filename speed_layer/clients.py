@@ -53,6 +53,10 @@ def build_clients(settings: SpeedSettings) -> SpeedClients:
         "client.id": client_id,  # the Sink checks it finds this producer's handle
         "transactional.id": client_id,
         "transaction.timeout.ms": 60_000,
+        # No report for a message delivered: librdkafka frees it in its own thread, not
+        # in a report the loop serves one by one (a candle each; docs/speed-layer.md).
+        # A failed delivery is still reported and fails the transaction's commit.
+        "delivery.report.only.error": True,
     }
     producer = Producer(producer_config(settings, None, **transactional))
     restore_conf = consumer_config(settings, "unused-restore-reader")

@@ -179,11 +179,13 @@ class TransactionWriter:
         return len(candles) + produced
 
     def release_delivered(self) -> None:
-        """Let go of the messages the broker has acknowledged, without waiting: each is
-        freed when its delivery is reported, and left alone that happens only at the
-        commit's flush, so a backlog's 500 ms commit interval holds every candle it
-        produced (peak RSS 60 MB higher at 10,000 symbols: docs/benchmarks.md). Failed
-        deliveries still fail the transaction's commit (librdkafka tracks them)."""
+        """Serve the producer's queue without waiting: its error callbacks, and the
+        reports of failed deliveries. A delivered message is freed by librdkafka's own
+        thread (``delivery.report.only.error``, speed_layer/clients.py); with a producer
+        that reports every delivery, each is freed only when its report is served, and
+        left alone that is at the commit's flush, so a backlog's 500 ms commit interval
+        would hold every candle it produced (docs/benchmarks.md). Failed deliveries fail
+        the transaction's commit either way (librdkafka tracks them)."""
         self.producer.poll(0)
 
     def maybe_publish_live(self, partitions: dict[int, PartitionRun], now: float) -> None:
