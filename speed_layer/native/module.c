@@ -15,8 +15,8 @@
  * keep_bytes of freed memory for reuse:
  *
  * - glibc's fastbins off (M_MXFAST 0). Every message produced is a few small blocks (the
- *   message, each header) allocated here and freed when its delivery is reported, tens of
- *   thousands at a time at each commit; with fastbins those pile up and glibc's malloc
+ *   message, each header) allocated here and freed when its delivery is acknowledged, tens
+ *   of thousands at a time; with fastbins those pile up and glibc's malloc
  *   spends its time sorting and consolidating them (a quarter of the loop's samples in a
  *   flood of dead letters). Without them, small blocks still come from the per-thread
  *   cache and freed ones coalesce at once: dead letters through the Sink took 1.5 instead
