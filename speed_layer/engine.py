@@ -116,7 +116,7 @@ class PartitionEngine:
         """Move the watermark forward (never back) and close what it passes."""
         if watermark_us <= self.table.watermark_us:
             return
-        self.table.watermark_us = watermark_us
+        self.table.advance(watermark_us)
         self.close_due()
 
     def take_candles(self) -> tuple[list[tuple[bytes, bytes]], int]:
@@ -169,7 +169,7 @@ class PartitionEngine:
 
     def restore_position(self, max_ts_us: int, watermark_us: int) -> None:
         """Put back the event-time position read from the changelog."""
-        self.table.max_ts_us, self.table.watermark_us = max_ts_us, watermark_us
+        self.table.restore_position(max_ts_us, watermark_us)
 
 
 def _candle(fold: WindowFold, interval_us: int) -> Candle:

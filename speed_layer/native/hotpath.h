@@ -116,7 +116,9 @@ enum { SEEN_HEAP = 0, SEEN_POOLED = 1, SEEN_INLINE = 2 };
 /* A 1 s window: 128 bytes, kept for the dedup horizon after it closes (1.4M of them in
  * the 10,000-symbol benchmark). It holds no fold: its ids hold every trade folded into it
  * (id, stamp, price, size), so the fold is made from them when the window closes or is
- * revised (fold_seen), and a kept window does not carry 112 bytes it no longer needs. */
+ * revised (fold_seen), and a kept window does not carry 112 bytes it no longer needs. The
+ * one kind of id held but not folded, a late trade past the revision horizon, is only in
+ * windows that can never be revised again (the watermark never moves back). */
 typedef struct Window {
     PyObject *symbol; /* owned str */
     Py_hash_t symhash;

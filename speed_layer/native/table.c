@@ -30,7 +30,7 @@
 
 #define MIN_SEEN_SLOTS 4 /* a window of a quiet symbol holds a trade or two */
 #define MAX_SEEN_HINT 4096
-#define MAX_WINDOW_IDS (1 << 29) /* 24 GiB of ids: memory runs out long before */
+#define MAX_WINDOW_IDS (1 << 29) /* 2^30 slots, 48 GiB of ids: memory runs out first */
 #define MIN_INDEX_SLOTS 128
 #define PENDING_KEEP_BYTES (32 << 20) /* a batch's candles at 10,000 symbols: ~4 MiB */
 #define PREFETCH_WINDOW 8 /* windows ahead in the close: the window itself */
@@ -334,8 +334,12 @@ static inline int revisable(const WindowTable *t, int64_t start) {
 static int revise(WindowTable *t, Window *w, const Parsed *tr) {
     if (w->emitted) w->revision++;
     w->emitted = 1;
-    Fold fold; /* every id a revisable window holds was folded into it (table_add) */
-    fold_seen(&fold, w->seen, w->seen_len);
+    /* Every id a revisable window holds is one of its trades: ids held but not folded (late
+     * past the revision horizon) are only ever in windows no longer revisable, and the
+     * watermark never moves back (WindowTable_advance). Over seen_cap: a window still open
+     * (the watermark passed it, the close has not run yet) holds its ids in a hash. */
+    Fold fold;
+    fold_seen(&fold, w->seen, w->seen_cap);
     if (emit_candle(t, w->symbol, 0, w->start, &fold, w->revision) < 0) return -1;
     if (w->revision > 0 && revised_1s_put(t, w->symbol, w->symhash, w->start, w->revision) < 0)
         return -1;
@@ -343,6 +347,8 @@ static int revise(WindowTable *t, Window *w, const Parsed *tr) {
     fold_trade(&one, tr->price, tr->size, tr->ts, tr->trade_id);
     return rollups_revise(t, w->symbol, w->symhash, w->start, &one);
 }
+
+static int table_close(WindowTable *self, int64_t watermark);
 
 /* Has the watermark reached the earliest end of an open window or of a rollup? */
 static inline int close_is_due(const WindowTable *t, int64_t watermark) {
@@ -358,6 +364,14 @@ int table_add(WindowTable *t, const Parsed *tr, int64_t offset, AddMode mode) {
     int64_t start = tr->ts - tr->ts % t->base_us;
     Window *w = index_find(t, tr->symbol, tr->symhash, start);
     if (start + t->base_us <= t->watermark_us) { /* its 1 s window has closed: late */
+        /* The watermark passed the window but no close has run since (the caller closes
+         * at each CLOSE_DUE, so only after a close that failed): close what is due first,
+         * so a late trade is only ever judged against, and folded into, a closed window,
+         * as the contract's eager close would have it. */
+        if (w != NULL && !w->closed) {
+            if (table_close(t, t->watermark_us) < 0) return -1;
+            w = index_find(t, tr->symbol, tr->symhash, start); /* gone if past the horizon */
+        }
         if (start + t->base_us + t->horizon_us <= t->watermark_us) return OUT_LATE;
         if (w != NULL && !kept_window(t, w)) return OUT_LATE;
         Seen *e = w != NULL ? seen_find(w, tr->trade_id) : NULL;
@@ -697,19 +711,22 @@ int emit_candle(WindowTable *t, PyObject *symbol, int slot, int64_t start, const
  * then every 1 s window ending at or before the watermark closes (by start, then creation), is folded into the rollups and
  * kept (closed) for the dedup horizon; then every rollup the watermark has passed closes.
  */
-static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
-    int64_t watermark;
-    if (as_int64(arg, &watermark, "watermark_us") < 0) return NULL;
+/* Emit the candles of the 1 s windows ending at or before `watermark` (each kept, closed,
+ * for the dedup horizon), then of the rollups it passed; 0, or -1 with an exception. */
+static int table_close(WindowTable *self, int64_t watermark) {
     if (!close_is_due(self, watermark)) {
         evict(self);
         rollups_evict(self);
-        Py_RETURN_NONE;
+        return 0;
     }
     Py_ssize_t n_done = 0;
     for (Py_ssize_t i = 0; i < self->n_open; i++)
         if (self->open[i].end <= watermark) n_done++;
     OpenWindow *done = PyMem_Malloc(sizeof(OpenWindow) * (n_done ? n_done : 1));
-    if (done == NULL) return PyErr_NoMemory();
+    if (done == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
     Py_ssize_t d = 0, keep = 0;
     int64_t next_close = FAR_FUTURE;
     for (Py_ssize_t i = 0; i < self->n_open; i++) {
@@ -754,7 +771,13 @@ static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
     self->next_rollup_close_us = rollups_next_close(self);
     evict(self);
     rollups_evict(self);
-    if (failed) return NULL;
+    return failed ? -1 : 0;
+}
+
+static PyObject *WindowTable_close(WindowTable *self, PyObject *arg) {
+    int64_t watermark;
+    if (as_int64(arg, &watermark, "watermark_us") < 0) return NULL;
+    if (table_close(self, watermark) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -773,6 +796,32 @@ static PyObject *WindowTable_folds(WindowTable *self, PyObject *Py_UNUSED(ignore
         PyList_SET_ITEM(out, i, fold);
     }
     return out;
+}
+
+/* Event time only moves forward. A window's fold is made from its ids (fold_seen), and a
+ * late id past the revision horizon is held (its re-send is a duplicate) but not folded:
+ * that is exact only because such a window can never become revisable again, which a
+ * watermark moved back would allow. So Python cannot write the watermark: it advances it,
+ * or restores it once, on an empty table, before the replay. */
+static PyObject *WindowTable_advance(WindowTable *self, PyObject *arg) {
+    int64_t watermark;
+    if (as_int64(arg, &watermark, "watermark_us") < 0) return NULL;
+    if (watermark > self->watermark_us) self->watermark_us = watermark;
+    Py_RETURN_NONE;
+}
+
+static PyObject *WindowTable_restore_position(WindowTable *self, PyObject *args) {
+    long long max_ts, watermark;
+    if (!PyArg_ParseTuple(args, "LL:restore_position", &max_ts, &watermark)) return NULL;
+    if (self->oldest != NULL || self->max_ts_us != NO_TIME || self->watermark_us != NO_TIME) {
+        PyErr_SetString(PyExc_ValueError,
+                        "restore_position: this table's event time has already moved; the "
+                        "position is restored once, on a new table, before any trade");
+        return NULL;
+    }
+    self->max_ts_us = max_ts;
+    self->watermark_us = watermark;
+    Py_RETURN_NONE;
 }
 
 static PyObject *WindowTable_first_offset(WindowTable *self, PyObject *Py_UNUSED(ignored)) {
@@ -989,6 +1038,12 @@ static PyMethodDef WindowTable_methods[] = {
      "close(watermark_us): emit the candles of the 1 s windows ending at or before it "
      "(kept, closed, for the dedup horizon), then of the rollups it passed"},
     {"folds", (PyCFunction)WindowTable_folds, METH_NOARGS, "folds of every open window"},
+    {"advance", (PyCFunction)WindowTable_advance, METH_O,
+     "advance(watermark_us): move the watermark forward to it (a lower one is ignored); "
+     "close() then emits what it passed"},
+    {"restore_position", (PyCFunction)WindowTable_restore_position, METH_VARARGS,
+     "restore_position(max_ts_us, watermark_us): the event-time position read from the "
+     "changelog, on a table that holds no window yet"},
     {"first_offset", (PyCFunction)WindowTable_first_offset, METH_NOARGS,
      "the first offset of the oldest window held (open or kept), or None"},
     {"seen_count", (PyCFunction)WindowTable_seen_count, METH_NOARGS,
@@ -1001,8 +1056,8 @@ static PyMethodDef WindowTable_methods[] = {
 
 #include <structmember.h>
 static PyMemberDef WindowTable_members[] = {
-    {"max_ts_us", T_LONGLONG, offsetof(WindowTable, max_ts_us), 0, NULL},
-    {"watermark_us", T_LONGLONG, offsetof(WindowTable, watermark_us), 0, NULL},
+    {"max_ts_us", T_LONGLONG, offsetof(WindowTable, max_ts_us), READONLY, NULL},
+    {"watermark_us", T_LONGLONG, offsetof(WindowTable, watermark_us), READONLY, NULL},
     {"next_close_us", T_LONGLONG, offsetof(WindowTable, next_close_us), READONLY, NULL},
     {"next_rollup_close_us", T_LONGLONG, offsetof(WindowTable, next_rollup_close_us), READONLY,
      NULL},

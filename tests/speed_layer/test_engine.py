@@ -7,6 +7,7 @@ every interval. Crashes are tested through the real processor (test_crash_points
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from candle_core.codec import candle_message_key, decode_candle
 from candle_core.reference import candles_from_trades
 from candle_core.trade import Trade
 from candle_core.windows import parse_interval
+from speed_layer._hotpath import CLOSE_DUE, LATE, REVISED
 from speed_layer.engine import FAR_FUTURE, Outcome, PartitionEngine
 
 S = 1_000_000
@@ -212,3 +214,76 @@ def test_kept_windows_hold_the_low_water_offset_until_the_horizon_passes() -> No
     eng.add(t(3, 13 * S), 9)
     assert eng.table.first_offset() == 8
     assert eng.table.kept() == (1, 1)  # [5 s, 6 s) closed and kept; [0, 1 s) forgotten
+
+
+def test_event_time_only_moves_forward() -> None:
+    """A window's fold is made from its ids, and a late id past the revision horizon is
+    held but never folded: exact only while such a window can never be revised again, so
+    the watermark cannot be written or moved back, and a position is restored only on a
+    table whose time has not moved."""
+    eng = PartitionEngine(INTERVALS, 0, 10 * S, 1 * S)
+    table = eng.table
+    with pytest.raises(AttributeError):
+        table.watermark_us = 5  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        table.max_ts_us = 5  # type: ignore[misc]
+    eng.restore_position(T0, T0)  # a new table: its position comes from the changelog
+    with pytest.raises(ValueError, match="restored once, on a new table"):
+        eng.restore_position(T0 - S, T0 - S)
+    table.advance(T0 + 3 * S)
+    table.advance(T0 + S)  # back: ignored
+    assert table.watermark_us == T0 + 3 * S
+    fresh = PartitionEngine(INTERVALS, 0, 10 * S, 1 * S)
+    fresh.add(t(1, 100_000), 0)
+    with pytest.raises(ValueError, match="restored once, on a new table"):
+        fresh.restore_position(T0, T0)
+
+
+def test_a_late_trade_held_past_the_revision_horizon_is_never_folded() -> None:
+    """X's window closes with one trade; a second comes after the revision horizon (late:
+    held for dedup, not folded); the watermark cannot go back to make the window
+    revisable, so X's candle stays the one trade the batch layer also counts."""
+    eng, closed = PartitionEngine(INTERVALS, 0, 10 * S, 1 * S), []
+    assert eng.add(t(1, 10_100_000, price=100), 0) is Outcome.APPLIED
+    eng.add(t(9, 13_500_000, symbol="MSFT"), 1)
+    assert eng.add(t(2, 10_200_000, price=900), 2) is Outcome.LATE
+    eng.advance_to(T0 + 11_500_000)  # back: ignored
+    assert eng.add(t(3, 10_300_000, price=700), 3) is Outcome.LATE
+    eng.advance_to(FAR_FUTURE)
+    x = [c for c in decoded(eng, closed) if c.symbol == "AAPL" and c.interval_us == S]
+    assert [(c.trade_count, c.high, c.revision) for c in x] == [(1, x[0].open, 0)]
+
+
+def test_a_late_trade_for_a_window_the_close_has_not_reached_closes_it_first() -> None:
+    """The watermark passed X's window (CLOSE_DUE) but no close ran before a late trade for
+    it arrived (a close that failed): the table closes what is due first, so X's candle is
+    emitted with its three trades and then revised with the fourth, each trade counted once
+    in every interval; with revisions off the late trade is left out, as the contract's
+    eager close would have it."""
+    eng, closed = PartitionEngine(INTERVALS, 0, 10 * S, 3 * S), []
+    trades = [t(i + 1, ts, price=100 + 7 * i) for i, ts in
+              enumerate((10_100_000, 10_200_000, 10_300_000))]
+    for offset, trade in enumerate(trades):
+        assert eng.table.add(*trade, offset) == 0
+    other = t(9, 11_500_000, symbol="MSFT")
+    assert eng.table.add(*other, 3) & CLOSE_DUE  # and no close yet
+    late = t(4, 10_400_000, price=50)
+    assert eng.table.add(*late, 4) == REVISED
+    eng.advance_to(FAR_FUTURE)
+    emitted = decoded(eng, closed)
+    x_1s = [c for c in emitted if c.symbol == "AAPL" and c.interval_us == S]
+    assert [(c.trade_count, c.low, c.revision) for c in x_1s] == [(3, 100, 0), (4, 50, 1)]
+    final = {(c.symbol, c.interval_us, c.window_start_us): c for c in emitted}  # newest wins
+    expected = candles_from_trades([*trades, other, late], intervals=INTERVALS)
+    assert {key: (c.trade_count, c.open, c.high, c.low, c.close, c.volume)
+            for key, c in final.items()} == \
+        {(c.symbol, c.interval_us, c.window_start_us):
+         (c.trade_count, c.open, c.high, c.low, c.close, c.volume) for c in expected}
+
+    eng, closed = PartitionEngine(INTERVALS, 0, 10 * S, 0), []  # revisions off
+    assert eng.table.add(*trades[0], 0) == 0
+    assert eng.table.add(*other, 1) & CLOSE_DUE
+    assert eng.table.add(*late, 2) == LATE
+    eng.advance_to(FAR_FUTURE)
+    x = [c for c in decoded(eng, closed) if c.symbol == "AAPL"]
+    assert [(c.trade_count, c.low) for c in x] == [(1, 100)] * 3

@@ -6,6 +6,8 @@ confluent Producer is refused, and the speed layer then uses ``Producer.produce(
 
 from __future__ import annotations
 
+import base64
+import os
 import uuid
 from typing import Any
 
@@ -24,6 +26,7 @@ from speed_layer._hotpath import Sink
 from speed_layer.changelog import PartitionState
 from speed_layer.clients import build_clients, native_sink
 from speed_layer.engine import PartitionEngine
+from speed_layer.exceptions import TransactionFailedError
 from speed_layer.metrics import SpeedMetrics
 from speed_layer.partition import PartitionRun
 from speed_layer.processor import SpeedLayer
@@ -118,6 +121,36 @@ def test_the_speed_layers_clients_come_with_a_sink(kafka_bootstrap: str) -> None
         assert isinstance(clients.sink, Sink)
     finally:
         clients.consumer.close()
+
+
+def test_a_candle_the_broker_refuses_fails_the_commit_with_the_layers_own_producer(
+        kafka_bootstrap: str, kafka_topic_factory: TopicFactory) -> None:
+    """The speed layer's producer asks for no report of a delivered message
+    (``delivery.report.only.error``): what makes a failed delivery fail the transaction is
+    librdkafka's own bookkeeping, not a report the loop reads. With the clients
+    ``build_clients`` makes, a candle the broker refuses (larger than the topic allows)
+    fails ``commit``, and none of the transaction's candles can be read."""
+    settings = load_settings(
+        kafka_bootstrap_servers=kafka_bootstrap, speed_instance_id=uuid.uuid4().hex[:8],
+        topic_candles=kafka_topic_factory(2, config={"max.message.bytes": "2000"}))
+    clients = build_clients(settings)
+    assert clients.sink is not None
+    try:
+        clients.producer.init_transactions(30)
+        writer = TransactionWriter(clients.producer, clients.consumer, settings,
+                                   SpeedMetrics(CollectorRegistry()), None, sink=clients.sink)
+        writer.begin()
+        fine = candles()[:100]
+        pad = base64.b64encode(os.urandom(15_000))  # beyond 2,000 bytes even compressed
+        refused = (b"S1|1s|1767225600000000", b'{"symbol":"S1","pad":"' + pad + b'"}')
+        assert writer.emit([*fine, refused, *fine]) == 201
+        writer.release_delivered()
+        with pytest.raises(TransactionFailedError):
+            writer.commit({}, begin_next=False)
+        assert not writer.in_transaction
+    finally:
+        clients.consumer.close()
+    assert written(settings, settings.topic_candles) == []
 
 
 def test_anything_but_the_configured_producer_is_refused() -> None:
