@@ -336,10 +336,10 @@ static int revise(WindowTable *t, Window *w, const Parsed *tr) {
     w->emitted = 1;
     /* Every id a revisable window holds is one of its trades: ids held but not folded (late
      * past the revision horizon) are only ever in windows no longer revisable, and the
-     * watermark never moves back (WindowTable_advance). Over seen_cap: a window still open
-     * (the watermark passed it, the close has not run yet) holds its ids in a hash. */
+     * watermark never moves back (WindowTable_advance). w is closed (table_add closes what
+     * is due first), so its ids are compact. */
     Fold fold;
-    fold_seen(&fold, w->seen, w->seen_cap);
+    fold_seen(&fold, w->seen, w->seen_len);
     if (emit_candle(t, w->symbol, 0, w->start, &fold, w->revision) < 0) return -1;
     if (w->revision > 0 && revised_1s_put(t, w->symbol, w->symhash, w->start, w->revision) < 0)
         return -1;
@@ -757,13 +757,15 @@ static int table_close(WindowTable *self, int64_t watermark) {
         }
         Window *w = done[i].w;
         w->emitted = 1;
-        Fold fold;
-        fold_seen(&fold, w->seen, w->seen_cap);
-        if (!failed && (emit_candle(self, w->symbol, 0, w->start, &fold, 0) < 0 ||
-                        rollups_fold(self, w->symbol, w->symhash, w->start, &fold) < 0))
-            failed = 1;
         self->seen_hint = w->seen_cap < MAX_SEEN_HINT ? w->seen_cap : MAX_SEEN_HINT;
-        seen_compact(self, w);
+        seen_compact(self, w); /* its ids without gaps: the fold is made from them */
+        if (!failed) {
+            Fold fold;
+            fold_seen(&fold, w->seen, w->seen_len);
+            if (emit_candle(self, w->symbol, 0, w->start, &fold, 0) < 0 ||
+                rollups_fold(self, w->symbol, w->symhash, w->start, &fold) < 0)
+                failed = 1;
+        }
         if (kept_push(self, w) < 0) failed = 1; /* it stays indexed and linked: evicted later */
     }
     PyMem_Free(done);
