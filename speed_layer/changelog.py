@@ -65,11 +65,12 @@ class StateLog:
     live: list[int] = field(default_factory=list)
     live_bytes: int = 0
     legacy_keys: list[bytes] = field(default_factory=list)
+    rewrite: bool = False  # the live records are of an older build or other intervals
 
     @classmethod
-    def restored(cls, state: PartitionState) -> StateLog:
+    def restored(cls, state: PartitionState, rewrite: bool = False) -> StateLog:
         return cls(state.last_record, sorted(state.records),
-                   sum(len(r) for r in state.records.values()), list(state.legacy))
+                   sum(len(r) for r in state.records.values()), list(state.legacy), rewrite)
 
 
 def position_key(partition: int) -> bytes:

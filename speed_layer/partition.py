@@ -38,8 +38,7 @@ class PartitionRun:
                                      c.high, c.low, c.close, c.volume, c.notional,
                                      c.trade_count, c.first_ts_us, c.last_ts_us,
                                      c.first_trade_id, c.last_trade_id)
-        for number in sorted(state.records):
-            engine.table.restore_rollups(state.records[number])
+        rewrite = engine.table.restore_rollups([state.records[n] for n in sorted(state.records)])
         cursor = Cursor(engine.table)
         cursor.last_seen = now
         position = state.position
@@ -48,7 +47,7 @@ class PartitionRun:
             cursor.replay_until = position.processed
             start = position.low_water if position.low_water is not None else committed
             cursor.position = start
-        return cls(engine, cursor, StateLog.restored(state))
+        return cls(engine, cursor, StateLog.restored(state, rewrite=rewrite))
 
     @property
     def processed(self) -> int | None:

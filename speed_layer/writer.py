@@ -273,15 +273,15 @@ class TransactionWriter:
         self._produce(topic, encode_position(position), position_key(number), partition=number)
         table = engine.table
         self._write_records(number, log, table.take_rollup_delta(STATE_RECORD_BYTES))
-        if log.legacy_keys or log.live_bytes > max(SNAPSHOT_AFTER_BYTES,
-                                                   SNAPSHOT_FACTOR * table.state_count()):
+        if log.rewrite or log.legacy_keys or log.live_bytes > max(
+                SNAPSHOT_AFTER_BYTES, SNAPSHOT_FACTOR * table.state_count()):
             obsolete, log.live, log.live_bytes = log.live, [], 0
             self._write_records(number, log, table.rollup_snapshot(STATE_RECORD_BYTES))
             for record in obsolete:
                 self._produce(topic, None, state_record_key(number, record), partition=number)
             for key in log.legacy_keys:
                 self._produce(topic, None, key, partition=number)
-            log.legacy_keys = []
+            log.legacy_keys, log.rewrite = [], False
 
     def _write_records(self, number: int, log: StateLog, records: list[bytes]) -> None:
         for record in records:

@@ -160,6 +160,9 @@ typedef struct Partial {
     int dead;    /* past the revision horizon (or emitted, without revisions): awaiting the
                   * next delta's delete */
     int closed;  /* emitted, and kept for the revision horizon */
+    int direct;  /* holds every closed 1 s candle of its window, not only its source's closed
+                  * partials (restored from an older format or interval set; rollup.c) */
+    int convert; /* while restoring: written under another interval set, made direct at the end */
     int64_t revision; /* of the last emission */
     Fold fold;
 } Partial;
@@ -175,6 +178,9 @@ typedef struct {
     Py_ssize_t head, len, cap;
     Partial **kept; /* closed partials kept for the revision horizon, by window end */
     Py_ssize_t kept_head, kept_len, kept_cap;
+    int source;           /* the rollup whose closed partials merge into this one's; -1: the
+                           * closed 1 s candles do (rollups_link) */
+    Py_ssize_t n_direct;  /* open partials marked direct: while any, 1 s candles look for them */
 } Rollup;
 
 /* An open 1 s window as the close sees it: its end and creation order beside the pointer,
@@ -352,7 +358,8 @@ Py_ssize_t rollups_state_count(WindowTable *t);
 void rollups_free(WindowTable *t);
 PyObject *rollups_take_delta(WindowTable *t, Py_ssize_t max_bytes);
 PyObject *rollups_snapshot(WindowTable *t, Py_ssize_t max_bytes);
-int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n);
+void rollups_link(WindowTable *t);
+int rollups_restore(WindowTable *t, PyObject *records);
 int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t start,
                 const Fold *fold);
 int rollups_revise(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,

@@ -1,34 +1,52 @@
 /*
- * Rollups in C: the partial candles of the larger intervals (10 s, 1 m, ...), each the
- * merge of the closed 1 s candles of its window (candle_core.candle.merge, exact).
+ * Rollups in C: the partial candles of the larger intervals (10 s, 1 m, ...), exact merges
+ * (candle_core.candle.merge) of the closed 1 s candles of their windows.
+ *
+ * Hierarchical: a closed 1 s candle merges into the smallest interval only, and a partial
+ * that closes merges into the partials of the next larger intervals. Each interval has one
+ * source, the largest smaller interval that divides it, or the 1 s base (rollups_link). A 1 s candle costs one
+ * merge instead of one per interval, and a commit's state records hold mostly the smallest
+ * interval's partials: an open partial holds the merges of its source's closed partials in
+ * its window, not of the open ones (those reach it when they close).
  *
  * Per interval, an index (symbol, start) -> partial and a queue of partials by window end:
  * 1 s windows close in watermark order, so the rollup windows they create end in
- * non-decreasing order, and closing is popping the front while its end <= the watermark.
+ * non-decreasing order, and closing is popping the front while its end <= the watermark,
+ * interval by interval from the smallest (a source's partial closes, and merges, first).
  *
  * State is written per commit, not per candle: the partials changed or emitted since the
  * last commit leave as binary state records (take_delta, chunked), and now and then all of
  * them as fresh records (snapshot) that make every earlier record obsolete; restore applies
  * the live records in order (speed_layer/changelog.py). The format is this file's: a
- * version byte (3), then entries (put_entry): op ('U' upsert / 'D' delete), interval,
- * start, symbol, and for an upsert a flags byte (1: closed), the revision and the fold, in
- * variable-length integers (varint.c). The state is most of what a commit writes beside
- * its candles, and the producer's thread and the broker pay for every byte. Formats 1 and
- * 2 (fixed little-endian fields; 1 without flags and revision) are still read.
+ * version byte (4), the rollup intervals it was written with (a count and the intervals,
+ * uvarints), then entries (put_entry): op ('U' upsert / 'D' delete), interval, start,
+ * symbol, and for an upsert a flags byte (1: closed, 2: direct), the revision and the fold,
+ * in variable-length integers (varint.c). The state is most of what a commit writes beside
+ * its candles, and the producer's thread and the broker pay for every byte.
+ *
+ * Older state still restores. Formats 1 and 2 (fixed little-endian fields; 1 without flags
+ * and revision) and 3 (format 4's entries, no intervals) were written when every partial
+ * took every closed 1 s candle of its window: their partials are restored "direct", and
+ * keep taking the 1 s candles directly (and no merge from their source) until they close.
+ * State written with another set of intervals is made direct the same way, each open
+ * partial merged with the open partials below it as they were linked when written. Either
+ * way the restore says so, and the next commit writes a snapshot in the current form.
  *
  * Revisions (a revision horizon > 0): a partial that closes is emitted and kept, closed,
  * until the watermark is more than the horizon past its end; a late trade inside the
- * horizon folds into the partials holding it, and a closed one is emitted again, one
- * revision higher. The revision numbers of revised 1 s windows are kept the same way
- * (revised_1s, entries of interval_us = the base interval), because the replay after a
- * restart rebuilds a 1 s window's fold but cannot know how many times it was emitted.
+ * horizon folds into the partials holding it that have already taken its 1 s window
+ * (rollups_revise), and a closed one is emitted again, one revision higher. The revision
+ * numbers of revised 1 s windows are kept the same way (revised_1s, entries of interval_us
+ * = the base interval), because the replay after a restart rebuilds a 1 s window's fold
+ * but cannot know how many times it was emitted.
  */
 #include "hotpath.h"
 
 #include <string.h>
 
-#define FORMAT_VERSION 3
+#define FORMAT_VERSION 4
 #define FLAG_CLOSED 1
+#define FLAG_DIRECT 2
 
 #define MIN_INDEX_SLOTS 256
 #define PREFETCH_CHANGED 8 /* partials ahead, in a delta */
@@ -134,6 +152,18 @@ static void partial_free(WindowTable *t, Partial *p) {
     t->bytes -= (int64_t)sizeof(Partial);
 }
 
+/* Open and direct: counted, so that closed 1 s candles look for it (rollups_fold). */
+static void set_direct(Rollup *r, Partial *p, int direct) {
+    if (!p->closed && p->direct) r->n_direct--;
+    p->direct = direct;
+    if (!p->closed && p->direct) r->n_direct++;
+}
+
+static void set_closed(Rollup *r, Partial *p) {
+    if (!p->closed && p->direct) r->n_direct--;
+    p->closed = 1;
+}
+
 static int mark_changed(WindowTable *t, Partial *p) {
     if (p->changed) return 0;
     p->changed = 1;
@@ -147,7 +177,8 @@ static int mark_changed(WindowTable *t, Partial *p) {
 void rollups_prefetch(WindowTable *t, Py_hash_t symhash, int64_t start_1s, int items) {
     for (int i = 0; i < t->n_rollups; i++) {
         const KeyIndex *x = &t->rollups[i].index;
-        if (x->nslots == 0) continue;
+        if (x->nslots == 0 || (t->rollups[i].source >= 0 && t->rollups[i].n_direct == 0))
+            continue;
         uint64_t hash = key_hash(symhash, start_1s - start_1s % t->rollups[i].us);
         const IndexSlot *s = &x->slots[hash & ((uint64_t)x->nslots - 1)];
         if (!items) {
@@ -158,13 +189,50 @@ void rollups_prefetch(WindowTable *t, Py_hash_t symhash, int64_t start_1s, int i
     }
 }
 
-/* A closed 1 s candle goes into the partial of every larger interval holding it. */
+/* Each rollup's source: the largest smaller interval dividing it (1 m: 10 s; 5 m: 1 m), or
+ * the 1 s base (-1). Intervals are ascending, so a source always comes first. */
+static int source_of(const int64_t *us, int i) {
+    for (int k = i - 1; k >= 0; k--)
+        if (us[i] % us[k] == 0) return k;
+    return -1;
+}
+
+void rollups_link(WindowTable *t) {
+    int64_t us[MAX_ROLLUPS];
+    for (int i = 0; i < t->n_rollups; i++) us[i] = t->rollups[i].us;
+    for (int i = 0; i < t->n_rollups; i++) t->rollups[i].source = source_of(us, i);
+}
+
+/* The partial of rollup i holding the window at `start_below` (made when missing). */
+static Partial *partial_holding(WindowTable *t, int i, PyObject *symbol, Py_hash_t symhash,
+                                int64_t start_below) {
+    Rollup *r = &t->rollups[i];
+    int64_t start = start_below - start_below % r->us;
+    Partial *p = rollup_find(r, symbol, symhash, start);
+    return p != NULL ? p : partial_new(t, r, i, symbol, symhash, start, 0);
+}
+
+/* `from` merges into the partial of rollup i holding `start_below`, unless that one is
+ * direct (it took the 1 s candles `from` holds). */
+static int merge_into(WindowTable *t, int i, PyObject *symbol, Py_hash_t symhash,
+                      int64_t start_below, const Fold *from) {
+    Partial *p = partial_holding(t, i, symbol, symhash, start_below);
+    if (p == NULL) return -1;
+    if (p->direct) return 0;
+    fold_merge(&p->fold, from);
+    return mark_changed(t, p);
+}
+
+/* A closed 1 s candle goes into the partials of the rollups whose source is the base, and
+ * into any direct partial holding it. */
 int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
                  const Fold *fold) {
     for (int i = 0; i < t->n_rollups; i++) {
         Rollup *r = &t->rollups[i];
+        if (r->source >= 0 && r->n_direct == 0) continue;
         int64_t start = start_1s - start_1s % r->us;
         Partial *p = rollup_find(r, symbol, symhash, start);
+        if (r->source >= 0 && (p == NULL || !p->direct || p->closed)) continue;
         if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start, 0)) == NULL) return -1;
         fold_merge(&p->fold, fold);
         if (mark_changed(t, p) < 0) return -1;
@@ -187,18 +255,36 @@ static int bury(WindowTable *t, Rollup *r, Partial *p) {
     return push(&t->graveyard, &t->n_graveyard, &t->graveyard_cap, p);
 }
 
-/* Emit the candle of every partial the watermark has passed; with a
- * revision horizon, each is kept, closed, for it. */
+/* Emit the candle of every partial the watermark has passed, from the smallest interval
+ * up (a source's partial closes first), each merged into the partials of the rollups it
+ * is the source of; with a revision horizon, each is kept, closed, for it. What can fail comes before
+ * the emission (the partials merged into are made, the changed list has room for them),
+ * so a failure leaves the partial to close again, and no merge is ever made twice. */
 int rollups_close(WindowTable *t, int64_t watermark) {
     for (int i = 0; i < t->n_rollups; i++) {
         Rollup *r = &t->rollups[i];
         while (r->len && r->queue[r->head]->end <= watermark) {
-            Partial *p = r->queue[r->head];
+            Partial *p = r->queue[r->head], *into[MAX_ROLLUPS];
+            int n_into = 0;
+            for (int j = i + 1; j < t->n_rollups; j++) {
+                if (t->rollups[j].source != i) continue;
+                Partial *q = partial_holding(t, j, p->symbol, p->symhash, p->start);
+                if (q == NULL) return -1;
+                if (!q->direct) into[n_into++] = q;
+            }
+            Partial **room = array_room(t->changed, t->n_changed + MAX_ROLLUPS,
+                                        &t->changed_cap, sizeof(Partial *));
+            if (room == NULL) return -1;
+            t->changed = room;
             if (emit_candle(t, p->symbol, i + 1, p->start, &p->fold, 0) < 0) return -1;
+            for (int k = 0; k < n_into; k++) {
+                fold_merge(&into[k]->fold, &p->fold);
+                (void)mark_changed(t, into[k]); /* cannot fail: room was made above */
+            }
             r->head++;
             r->len--;
+            set_closed(r, p);
             if (t->revision_us > 0) {
-                p->closed = 1;
                 if (kept_insert(r, p) < 0 || mark_changed(t, p) < 0) return -1;
             } else if (bury(t, r, p) < 0) {
                 return -1;
@@ -229,23 +315,34 @@ void rollups_evict(WindowTable *t) {
 }
 
 /*
- * A late trade (folded as `trade`) revises the partials holding its 1 s window: an open
- * partial just takes it (its first emission will hold it); a closed one takes it and is
- * emitted again, one revision higher; a missing one (no trade of its window was on time)
- * is made, and emitted as revision 0 if its window has closed.
+ * A late trade (folded as `trade`) revises the partials holding its closed 1 s window that
+ * have taken it: those whose source is the base, those whose source's partial has closed
+ * (and merged), and direct ones. An open partial just takes it (its first emission will
+ * hold it); a closed one takes it and is emitted again, one revision higher; a missing one
+ * (no trade of its window was on time) is made, and emitted as revision 0 if its window
+ * has closed. A partial whose source's partial is still open gets the trade when that one
+ * closes.
  */
 int rollups_revise(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
                    const Fold *trade) {
+    int closed[MAX_ROLLUPS]; /* rollup i's partial holding the trade is closed */
     for (int i = 0; i < t->n_rollups; i++) {
         Rollup *r = &t->rollups[i];
         int64_t start = start_1s - start_1s % r->us;
         Partial *p = rollup_find(r, symbol, symhash, start);
+        if (r->source >= 0 && !closed[r->source] && (p == NULL || !p->direct)) {
+            closed[i] = p != NULL && p->closed; /* its source's is open: so is it */
+            continue;
+        }
         if (p == NULL) {
-            int closed = start + r->us <= t->watermark_us;
-            if ((p = partial_new(t, r, i, symbol, symhash, start, closed)) == NULL) return -1;
+            int window_closed = start + r->us <= t->watermark_us;
+            if ((p = partial_new(t, r, i, symbol, symhash, start, window_closed)) == NULL)
+                return -1;
             fold_merge(&p->fold, trade);
             if (mark_changed(t, p) < 0) return -1;
-            if (closed && emit_candle(t, symbol, i + 1, start, &p->fold, 0) < 0) return -1;
+            if (window_closed && emit_candle(t, symbol, i + 1, start, &p->fold, 0) < 0)
+                return -1;
+            closed[i] = window_closed;
             continue;
         }
         fold_merge(&p->fold, trade);
@@ -254,6 +351,7 @@ int rollups_revise(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t 
             p->revision++;
             if (emit_candle(t, symbol, i + 1, start, &p->fold, p->revision) < 0) return -1;
         }
+        closed[i] = p->closed;
     }
     return 0;
 }
@@ -354,7 +452,7 @@ static int put_entry(Buffer *b, char op, const Partial *p, int64_t interval_us) 
     at += symbol_len;
     if (op == 'U') {
         const Fold *f = &p->fold;
-        *at++ = p->closed ? FLAG_CLOSED : 0;
+        *at++ = (char)((p->closed ? FLAG_CLOSED : 0) | (p->direct ? FLAG_DIRECT : 0));
         at = put_svarint(at, p->revision);
         at = put_svarint(at, f->open);
         at = put_delta(at, f->high, f->open);
@@ -372,31 +470,37 @@ static int put_entry(Buffer *b, char op, const Partial *p, int64_t interval_us) 
     return buffer_put(b, entry, at - entry);
 }
 
-/* Entries go into chunks of at most about max_bytes, each a valid state record. */
+/* Entries go into chunks of at most about max_bytes, each a valid state record: the
+ * version and the rollup intervals, then entries. */
 typedef struct {
     Buffer buffer;
+    Py_ssize_t header_len;
     PyObject *chunks; /* list of bytes */
     Py_ssize_t max_bytes;
 } Chunker;
 
 static int chunk_flush(Chunker *c) {
-    if (c->buffer.len <= 1) return 0; /* only the version byte */
+    if (c->buffer.len <= c->header_len) return 0; /* no entry */
     PyObject *chunk = PyBytes_FromStringAndSize(c->buffer.data, c->buffer.len);
     if (chunk == NULL || PyList_Append(c->chunks, chunk) < 0) {
         Py_XDECREF(chunk);
         return -1;
     }
     Py_DECREF(chunk);
-    c->buffer.len = 1;
+    c->buffer.len = c->header_len;
     return 0;
 }
 
-static int chunk_start(Chunker *c, Py_ssize_t max_bytes) {
+static int chunk_start(Chunker *c, const WindowTable *t, Py_ssize_t max_bytes) {
     memset(c, 0, sizeof(*c));
     c->max_bytes = max_bytes < 1024 ? 1024 : max_bytes;
     c->chunks = PyList_New(0);
-    char version = FORMAT_VERSION;
-    if (c->chunks == NULL || buffer_put(&c->buffer, &version, 1) < 0) {
+    char header[1 + 10 * (MAX_ROLLUPS + 1)], *at = header;
+    *at++ = FORMAT_VERSION;
+    at = put_uvarint(at, (uint64_t)t->n_rollups);
+    for (int i = 0; i < t->n_rollups; i++) at = put_uvarint(at, (uint64_t)t->rollups[i].us);
+    c->header_len = at - header;
+    if (c->chunks == NULL || buffer_put(&c->buffer, header, c->header_len) < 0) {
         Py_XDECREF(c->chunks);
         return -1;
     }
@@ -422,7 +526,7 @@ static PyObject *chunk_finish(Chunker *c, int failed) {
  * max_bytes each (an empty list when nothing changed). */
 PyObject *rollups_take_delta(WindowTable *t, Py_ssize_t max_bytes) {
     Chunker c;
-    if (chunk_start(&c, max_bytes) < 0) return NULL;
+    if (chunk_start(&c, t, max_bytes) < 0) return NULL;
     int failed = 0;
     for (Py_ssize_t k = 0; k < t->n_changed; k++) {
         if (k + PREFETCH_CHANGED < t->n_changed) /* tens of thousands, spread over the heap */
@@ -443,7 +547,7 @@ PyObject *rollups_take_delta(WindowTable *t, Py_ssize_t max_bytes) {
 /* Every live partial as upserts (after take_delta: these records replace every earlier one). */
 PyObject *rollups_snapshot(WindowTable *t, Py_ssize_t max_bytes) {
     Chunker c;
-    if (chunk_start(&c, max_bytes) < 0) return NULL;
+    if (chunk_start(&c, t, max_bytes) < 0) return NULL;
     int failed = 0;
     for (int i = -1; i < t->n_rollups && !failed; i++) {
         Rollup *r = slot_rollup(t, i);
@@ -466,7 +570,7 @@ typedef struct {
     int64_t interval_us, start;
     const char *symbol;
     unsigned char symbol_len;
-    int closed;
+    int closed, direct;
     int64_t revision;
     Fold fold;
 } Entry;
@@ -488,6 +592,7 @@ static int read_fixed(const char *data, Py_ssize_t n, Py_ssize_t *at, int versio
     e->symbol = data + i;
     i += e->symbol_len;
     e->closed = 0;
+    e->direct = 1; /* written when every partial took every closed 1 s candle */
     e->revision = 0;
     if (e->op == 'U') {
         if (version > 1) {
@@ -502,8 +607,8 @@ static int read_fixed(const char *data, Py_ssize_t n, Py_ssize_t *at, int versio
     return 1;
 }
 
-/* Format 3 (put_entry). 1 read, 0 at the end, -1 truncated or corrupt. */
-static int read_compact(const char *data, Py_ssize_t n, Py_ssize_t *at, Entry *e) {
+/* Formats 3 and 4 (put_entry). 1 read, 0 at the end, -1 truncated or corrupt. */
+static int read_compact(const char *data, Py_ssize_t n, Py_ssize_t *at, int version, Entry *e) {
     if (*at >= n) return 0;
     VarintReader r = {data + *at, data + n, 0};
     e->op = *r.at++;
@@ -517,11 +622,14 @@ static int read_compact(const char *data, Py_ssize_t n, Py_ssize_t *at, Entry *e
     e->symbol = r.at;
     r.at += e->symbol_len;
     e->closed = 0;
+    e->direct = version < 4; /* format 3: every partial took every closed 1 s candle */
     e->revision = 0;
     if (e->op == 'U') {
         Fold *f = &e->fold;
         if (r.at >= r.end) return -1;
-        e->closed = (*r.at++ & FLAG_CLOSED) != 0;
+        int flags = (unsigned char)*r.at++;
+        e->closed = (flags & FLAG_CLOSED) != 0;
+        if (version >= 4) e->direct = (flags & FLAG_DIRECT) != 0;
         e->revision = get_svarint(&r);
         f->open = get_svarint(&r);
         f->high = get_delta(&r, f->open);
@@ -541,30 +649,66 @@ static int read_compact(const char *data, Py_ssize_t n, Py_ssize_t *at, Entry *e
     return 1;
 }
 
-static int apply_entry(WindowTable *t, const Entry *e) {
-    int slot = -2;
-    if (e->interval_us == t->base_us) slot = -1;
+/* What a restore learns across its records. State written with other rollup intervals
+ * (format 4) keeps, until the end, the partials of the intervals no longer configured
+ * (`dropped`): an open one holds closed partials of its source that no larger interval,
+ * still configured, has taken yet. */
+typedef struct {
+    int other;   /* a record of an older format or of other intervals: rewrite the state */
+    int convert; /* format-4 records of other intervals: make the open partials direct */
+    int64_t written[MAX_ROLLUPS];
+    int n_written;
+    Rollup dropped[MAX_ROLLUPS]; /* by index in `written`, for intervals not configured */
+} Restore;
+
+/* The rollup that holds the partials of `interval_us` while restoring: a configured one
+ * (*slot its index, -1 for revised 1 s entries), one kept for a conversion, or NULL. */
+static Rollup *restore_target(WindowTable *t, Restore *rs, int64_t interval_us, int *slot) {
+    if (interval_us == t->base_us) {
+        *slot = -1;
+        return &t->revised_1s;
+    }
     for (int i = 0; i < t->n_rollups; i++)
-        if (t->rollups[i].us == e->interval_us) slot = i;
-    if (slot == -2) return 0; /* an interval no longer configured: its partials are dropped */
+        if (t->rollups[i].us == interval_us) {
+            *slot = i;
+            return &t->rollups[i];
+        }
+    for (int k = 0; rs->convert && k < rs->n_written; k++)
+        if (rs->written[k] == interval_us) {
+            *slot = -1; /* never written: freed at the end of the restore */
+            return &rs->dropped[k];
+        }
+    return NULL; /* an interval no longer configured: its partials are dropped */
+}
+
+static void queue_move(Rollup *r, Partial *p, int closed) {
+    if (p->closed) queue_remove(r->kept, r->kept_head, &r->kept_len, p);
+    else queue_remove(r->queue, r->head, &r->len, p);
+    if (!p->closed && p->direct) r->n_direct--;
+    p->closed = closed;
+    if (!p->closed && p->direct) r->n_direct++;
+}
+
+static int apply_entry(WindowTable *t, Restore *rs, const Entry *e, int convert) {
+    int slot;
+    Rollup *r = restore_target(t, rs, e->interval_us, &slot);
+    if (r == NULL) return 0;
     PyObject *symbol = PyUnicode_FromStringAndSize(e->symbol, e->symbol_len);
     if (symbol == NULL) return -1;
     Py_hash_t symhash = PyObject_Hash(symbol);
-    Rollup *r = slot_rollup(t, slot);
     Partial *p = rollup_find(r, symbol, symhash, e->start);
     int failed = 0;
     if (e->op == 'D') {
         if (p != NULL) {
             if (p->closed) queue_remove(r->kept, r->kept_head, &r->kept_len, p);
             else queue_remove(r->queue, r->head, &r->len, p);
+            if (!p->closed && p->direct) r->n_direct--;
             rollup_index_remove(r, p);
             partial_free(t, p);
         }
     } else {
         if (p != NULL && p->closed != e->closed) { /* it closed since the earlier record */
-            queue_remove(p->closed ? r->kept : r->queue, p->closed ? r->kept_head : r->head,
-                         p->closed ? &r->kept_len : &r->len, p);
-            p->closed = e->closed;
+            queue_move(r, p, e->closed);
             failed = (e->closed ? kept_insert(r, p) : queue_insert(r, p)) < 0;
         }
         if (!failed && p == NULL &&
@@ -573,14 +717,44 @@ static int apply_entry(WindowTable *t, const Entry *e) {
         if (!failed) {
             p->fold = e->fold;
             p->revision = e->revision;
+            set_direct(r, p, e->direct && r != &t->revised_1s);
+            p->convert = convert && !e->direct;
         }
     }
     Py_DECREF(symbol);
     return failed ? -1 : 0;
 }
 
-/* Apply one state record (written by this file, format 1, 2 or 3) to the partials. */
-int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n) {
+/* A format-4 record's intervals: the same as configured (0), other ones (1, noted in rs;
+ * records of two different sets are refused), or -1 with an exception. */
+static int read_intervals(const WindowTable *t, Restore *rs, VarintReader *r) {
+    uint64_t n = get_uvarint(r);
+    if (r->bad || n > MAX_ROLLUPS) return -1;
+    int64_t written[MAX_ROLLUPS];
+    for (uint64_t k = 0; k < n; k++) {
+        written[k] = (int64_t)get_uvarint(r);
+        if (r->bad || written[k] <= 0 || written[k] % t->base_us ||
+            (k > 0 && written[k] <= written[k - 1]))
+            return -1;
+    }
+    int same = (int)n == t->n_rollups;
+    for (int k = 0; same && k < (int)n; k++) same = written[k] == t->rollups[k].us;
+    if (same) return 0;
+    if (rs->convert && (rs->n_written != (int)n ||
+                        memcmp(rs->written, written, sizeof(int64_t) * n) != 0)) {
+        PyErr_SetString(PyExc_ValueError, "rollup state records written with two different "
+                        "sets of intervals");
+        return -2;
+    }
+    rs->convert = 1;
+    rs->n_written = (int)n;
+    memcpy(rs->written, written, sizeof(int64_t) * n);
+    for (int k = 0; k < rs->n_written; k++) rs->dropped[k].us = written[k];
+    return 1;
+}
+
+/* Apply one state record (written by this file, format 1 to 4) to the partials. */
+static int restore_record(WindowTable *t, Restore *rs, const char *data, Py_ssize_t n) {
     int version = n ? data[0] : -1;
     if (version < 1 || version > FORMAT_VERSION) {
         PyErr_Format(PyExc_ValueError, "rollup state of format %d: this build reads 1 to %d",
@@ -588,17 +762,90 @@ int rollups_restore(WindowTable *t, const char *data, Py_ssize_t n) {
         return -1;
     }
     Py_ssize_t at = 1;
+    int convert = 0;
+    if (version == FORMAT_VERSION) {
+        VarintReader r = {data + 1, data + n, 0};
+        convert = read_intervals(t, rs, &r);
+        if (convert == -2) return -1;
+        at = r.at - data;
+    }
+    if (convert < 0) {
+        PyErr_SetString(PyExc_ValueError, "rollup state is truncated or corrupt");
+        return -1;
+    }
+    if (version < FORMAT_VERSION || convert) rs->other = 1;
     for (;;) {
         Entry e;
-        int read = version == FORMAT_VERSION ? read_compact(data, n, &at, &e)
-                                             : read_fixed(data, n, &at, version, &e);
+        int read = version >= 3 ? read_compact(data, n, &at, version, &e)
+                                : read_fixed(data, n, &at, version, &e);
         if (read == 0) return 0;
         if (read < 0) {
             PyErr_SetString(PyExc_ValueError, "rollup state is truncated or corrupt");
             return -1;
         }
-        if (apply_entry(t, &e) < 0) return -1;
+        if (apply_entry(t, rs, &e, convert) < 0) return -1;
     }
+}
+
+/* State written with other intervals, made direct: from the smallest written interval up,
+ * each open partial to convert takes the open partials of its written source (converted
+ * before it), made when missing; then it is direct. Partials of intervals no longer
+ * configured take part, and are then dropped. */
+static int convert_to_direct(WindowTable *t, Restore *rs) {
+    for (int w = 0; w < rs->n_written; w++) {
+        int slot;
+        Rollup *r = restore_target(t, rs, rs->written[w], &slot);
+        int source = source_of(rs->written, w);
+        if (source >= 0) {
+            int source_slot;
+            Rollup *c = restore_target(t, rs, rs->written[source], &source_slot);
+            for (Py_ssize_t k = 0; k < c->len; k++) {
+                Partial *below = c->queue[c->head + k];
+                int64_t start = below->start - below->start % r->us;
+                Partial *p = rollup_find(r, below->symbol, below->symhash, start);
+                if (p == NULL) {
+                    p = partial_new(t, r, slot, below->symbol, below->symhash, start, 0);
+                    if (p == NULL) return -1;
+                    p->convert = 1;
+                }
+                if (p->convert) fold_merge(&p->fold, &below->fold);
+            }
+        }
+        for (Py_ssize_t k = 0; k < r->len; k++) {
+            Partial *p = r->queue[r->head + k];
+            if (p->convert) {
+                set_direct(r, p, 1);
+                if (slot >= 0 && r == &t->rollups[slot] && mark_changed(t, p) < 0) return -1;
+            }
+            p->convert = 0;
+        }
+        for (Py_ssize_t k = 0; k < r->kept_len; k++) r->kept[r->kept_head + k]->convert = 0;
+    }
+    return 0;
+}
+
+/* restore_rollups(records): apply the live state records in order; 1 when the state must
+ * be written again in the current form (an older format, other intervals), 0 when not,
+ * -1 with an exception. */
+int rollups_restore(WindowTable *t, PyObject *records) {
+    PyObject *seq = PySequence_Fast(records, "records: a sequence of state records (bytes)");
+    if (seq == NULL) return -1;
+    Restore rs;
+    memset(&rs, 0, sizeof(rs));
+    int failed = 0;
+    for (Py_ssize_t k = 0; !failed && k < PySequence_Fast_GET_SIZE(seq); k++) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, k), &view, PyBUF_SIMPLE) < 0) {
+            failed = 1;
+            break;
+        }
+        failed = restore_record(t, &rs, view.buf, view.len) < 0;
+        PyBuffer_Release(&view);
+    }
+    Py_DECREF(seq);
+    if (!failed && rs.convert) failed = convert_to_direct(t, &rs) < 0;
+    for (int k = 0; k < rs.n_written; k++) rollup_free(t, &rs.dropped[k]);
+    return failed ? -1 : rs.other;
 }
 
 /* One partial, whole (the changelog's previous format restores this way). */
@@ -617,6 +864,7 @@ int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t s
         Partial *p = rollup_find(r, symbol, symhash, start);
         if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start, 0)) == NULL) return -1;
         p->fold = *fold;
+        set_direct(r, p, 1); /* that format's partials took every closed 1 s candle */
         return 0;
     }
     return 0; /* an interval no longer configured */

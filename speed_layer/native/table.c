@@ -507,6 +507,7 @@ static int intervals_from_tuple(WindowTable *self, PyObject *intervals) {
         }
     }
     self->n_rollups = (int)PyTuple_GET_SIZE(intervals) - 1;
+    rollups_link(self);
     return 0;
 }
 
@@ -870,14 +871,16 @@ static PyObject *WindowTable_rollup_snapshot(WindowTable *self, PyObject *arg) {
     return rollups_snapshot(self, max_bytes);
 }
 
-static PyObject *WindowTable_restore_rollups(WindowTable *self, PyObject *arg) {
-    Py_buffer data;
-    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0) return NULL;
-    int failed = rollups_restore(self, data.buf, data.len) < 0;
-    PyBuffer_Release(&data);
-    if (failed) return NULL;
+static PyObject *WindowTable_restore_rollups(WindowTable *self, PyObject *records) {
+    if (PyObject_CheckBuffer(records)) {
+        PyErr_SetString(PyExc_TypeError, "restore_rollups takes the list of live state "
+                        "records, not one record");
+        return NULL;
+    }
+    int rewrite = rollups_restore(self, records);
     self->next_rollup_close_us = rollups_next_close(self);
-    Py_RETURN_NONE;
+    if (rewrite < 0) return NULL;
+    return PyBool_FromLong(rewrite);
 }
 
 static PyObject *WindowTable_rollup_count(WindowTable *self, PyObject *Py_UNUSED(x)) {
@@ -1010,7 +1013,9 @@ static PyMethodDef WindowTable_methods[] = {
      "rollup_snapshot(max_bytes) -> every live rollup partial as state records (after "
      "take_rollup_delta, they make every earlier record obsolete)"},
     {"restore_rollups", (PyCFunction)WindowTable_restore_rollups, METH_O,
-     "restore_rollups(state record): apply it to the rollup partials"},
+     "restore_rollups(records) -> bool: apply the live state records, in order, to the rollup "
+     "partials; True when they were written by an older build or with other intervals (the "
+     "next commit should write a snapshot)"},
     {"rollup_count", (PyCFunction)WindowTable_rollup_count, METH_NOARGS,
      "live rollup partials"},
     {"state_count", (PyCFunction)WindowTable_state_count, METH_NOARGS,

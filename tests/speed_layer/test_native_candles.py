@@ -150,8 +150,7 @@ def test_rollup_state_records_restore_the_same_partials(snapshot: bool) -> None:
         records = first.table.rollup_snapshot(1024)
     assert len(records) > 1  # chunked
     second = PartitionEngine(INTERVALS, 2 * S)
-    for record in records:
-        second.table.restore_rollups(record)
+    assert second.table.restore_rollups(records) is False  # nothing to write again
     assert second.rollup_candles() == first.rollup_candles()
     assert second.table.next_rollup_close_us == first.table.next_rollup_close_us
 
@@ -192,36 +191,99 @@ def finish(engine: PartitionEngine, trades: list[Trade], first_offset: int) -> l
     return [value for _, value in engine.take_candles()[0]]
 
 
-def test_state_records_of_the_previous_fixed_layout_still_restore() -> None:
-    """tests/fixtures/rollup-state-v2.bin: the state records (format 2, fixed-size fields)
-    that the build before the compact format wrote for ``committed_state`` of the first
-    800 trades of ``late_stream(11)``. A changelog written by it restores into this build:
-    the same partials, closed ones with their revisions, so the rest of the stream gives
-    the same candles and revisions as the engine that never stopped."""
-    data = (Path(__file__).parent.parent / "fixtures" / "rollup-state-v2.bin").read_bytes()
-    old_records, at = [], 0
+def uvarint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes(out + bytes([n]))
+
+
+def read_fixture(name: str) -> list[bytes]:
+    """State records as tests/fixtures keeps them: each a little-endian length, then it."""
+    data = (Path(__file__).parent.parent / "fixtures" / name).read_bytes()
+    records, at = [], 0
     while at < len(data):
         (length,) = struct.unpack_from("<I", data, at)
-        old_records.append(data[at + 4:at + 4 + length])
+        records.append(data[at + 4:at + 4 + length])
         at += 4 + length
-    assert {record[0] for record in old_records} == {2}
+    return records
+
+
+def test_state_records_of_earlier_formats_still_restore() -> None:
+    """tests/fixtures/rollup-state-v2.bin and -v3.bin: the state records that the builds
+    before the compact format (2, fixed-size fields) and before hierarchical rollups (3)
+    wrote for ``committed_state`` of the first 800 trades of ``late_stream(11)``. Their
+    partials took every closed 1 s candle; restored, they go on doing so until they close
+    (direct), so the rest of the stream gives the same candles and revisions as the engine
+    that never stopped, and the restore asks for the state to be written again."""
+    v2, v3 = read_fixture("rollup-state-v2.bin"), read_fixture("rollup-state-v3.bin")
+    assert {record[0] for record in v2} == {2} and {record[0] for record in v3} == {3}
     trades = late_stream(11)
     live, records = committed_state(trades[:800])
-    assert {record[0] for record in records} == {3}
-    assert sum(map(len, records)) * 2 < sum(map(len, old_records))  # the point of format 3
-    restored_old, restored_new = revising_engine(), revising_engine()
-    for engine, chosen in ((restored_old, old_records), (restored_new, records)):
-        for record in chosen:
-            engine.table.restore_rollups(record)
+    assert {record[0] for record in records} == {4}
+    assert sum(map(len, records)) * 2 < sum(map(len, v2))  # the point of the compact form
+    restored = []
+    for chosen, rewrite in ((v2, True), (v3, True), (records, False)):
+        engine = revising_engine()
+        assert engine.table.restore_rollups(chosen) is rewrite
         engine.restore_position(live.max_ts_us, live.watermark_us)
         for offset, trade in enumerate(trades[:800]):  # the replay rebuilds the 1 s windows
             engine.replay(trade, offset)
-        assert engine.rollup_candles() == live.rollup_candles()
         assert engine.table.next_rollup_close_us == live.table.next_rollup_close_us
+        if not rewrite:
+            assert engine.rollup_candles() == live.rollup_candles()
+        restored.append(engine)
     expected = finish(live, trades[800:], 800)
     assert any(b'"revision":' in value for value in expected)  # closed partials revised
-    assert finish(restored_old, trades[800:], 800) == expected
-    assert finish(restored_new, trades[800:], 800) == expected
+    for engine in restored:
+        assert finish(engine, trades[800:], 800) == expected
+
+
+def latest_candles(values: list[bytes], intervals: set[int]) -> dict[tuple, Candle]:
+    """The last emission of every candle of `intervals`, by (symbol, interval, start)."""
+    out: dict[tuple, Candle] = {}
+    for value in values:
+        c = decode_candle(value)
+        if c.interval_us in intervals:
+            out[c.symbol, c.interval_us, c.window_start_us] = c
+    return out
+
+
+@pytest.mark.parametrize("written, now", [
+    (INTERVALS, (S, 10 * S, 300 * S, 3600 * S)),  # 1 m dropped: 5 m's parent becomes 10 s
+    (INTERVALS, (S, 10 * S, 30 * S, 60 * S, 300 * S, 3600 * S)),  # 30 s added below 1 m
+    ((S, 10 * S, 20 * S, 60 * S, 3600 * S), (S, 10 * S, 30 * S, 60 * S, 3600 * S)),
+])
+def test_state_written_with_other_intervals_restores_exact_candles(
+        written: tuple[int, ...], now: tuple[int, ...]) -> None:
+    """Intervals changed across a restart: the open partials of the intervals kept, each a
+    merge of its closed children as linked when written, are made whole (with the open
+    partials below them, those of a dropped interval too) and go on exactly: every candle
+    of an interval configured before and after equals the one of an engine that ran the
+    whole stream with the new intervals, revisions included."""
+    trades, cut = late_stream(11), 690  # at 516 s: open 10 s, 1 m, 5 m and 1 h partials
+    before = PartitionEngine(written, 2 * S, 700 * S, 600 * S)
+    records: list[bytes] = []
+    emitted: list[bytes] = []
+    for offset, trade in enumerate(trades[:cut]):
+        before.add(trade, offset)
+        if offset % 150 == 0:
+            emitted += [value for _, value in before.take_candles()[0]]
+            records += before.table.take_rollup_delta(1024)
+    emitted += [value for _, value in before.take_candles()[0]]
+    records += before.table.take_rollup_delta(1024)
+    after = PartitionEngine(now, 2 * S, 700 * S, 600 * S)
+    assert after.table.restore_rollups(records) is True
+    after.restore_position(before.max_ts_us, before.watermark_us)
+    for offset, trade in enumerate(trades[:cut]):
+        after.replay(trade, offset)
+    emitted += finish(after, trades[cut:], cut)
+    whole = PartitionEngine(now, 2 * S, 700 * S, 600 * S)
+    kept = set(written) & set(now)
+    expected = latest_candles(finish(whole, trades, 0), kept)
+    assert {k for k, c in expected.items() if c.revision > 0}  # revisions are covered
+    assert latest_candles(emitted, kept) == expected
 
 
 INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -241,8 +303,7 @@ def test_a_state_record_keeps_every_field_whatever_its_value(
     first = table()
     first.put_partial(interval, "SYM", start, *prices, volume, notional, count, *times, *ids)
     second = table()
-    for record in first.rollup_snapshot(1024):
-        second.restore_rollups(record)
+    second.restore_rollups(first.rollup_snapshot(1024))
     assert second.rollup_folds() == first.rollup_folds()
     assert first.rollup_folds()[0][1][2:] == (*prices, volume, notional, count, *times, *ids)
 
@@ -254,7 +315,7 @@ def test_a_truncated_or_corrupt_state_record_is_refused() -> None:
     single.put_partial(10 * S, "A", T0, 5, 6, 4, 5, 7, 35, 1, T0, T0, 1, 1)
     (one,) = single.rollup_snapshot(1024)
     assert one.endswith(b"\x00")
-    revising_engine().table.restore_rollups(one)  # as written, it restores
+    revising_engine().table.restore_rollups([one])  # as written, it restores
     corrupt = {
         "its last byte lost": record[:-1],
         "an unknown operation": b"\x03X" + record[2:],
@@ -265,13 +326,18 @@ def test_a_truncated_or_corrupt_state_record_is_refused() -> None:
         "a symbol past the end": b"\x03D\x80\x89\x7a\x00\x00\x09AB",
         "a window that ends past int64":  # 2 s interval, start 2^63 - 1
             b"\x03D\x80\x89\x7a\xf6\xb5\xc1\xde\xb7\x8c\x02\xfe\xd9\x5e\x01A",
+        "more intervals than a table holds": b"\x04\x09",
+        "intervals out of order": b"\x04\x02" + uvarint(60 * S) + uvarint(10 * S),
+        "an interval that is no whole second": b"\x04\x01" + uvarint(S + 1),
     }
     for what, data in corrupt.items():
         with pytest.raises(ValueError, match="truncated or corrupt"):
-            revising_engine().table.restore_rollups(data)
+            revising_engine().table.restore_rollups([data])
             pytest.fail(what)
-    with pytest.raises(ValueError, match="format 9: this build reads 1 to 3"):
-        engine.table.restore_rollups(b"\x09")
+    with pytest.raises(ValueError, match="format 9: this build reads 1 to 4"):
+        engine.table.restore_rollups([b"\x09"])
+    with pytest.raises(TypeError, match="not one record"):
+        engine.table.restore_rollups(record)
     with pytest.raises(ValueError, match="no trade's window"):
         engine.table.put_partial(10 * S, "A", -10 * S, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1)
 
