@@ -87,18 +87,21 @@ def encode_position(position: Position) -> bytes:
 
 def restore(consumer_conf: dict[str, object], topic: str,
             partitions: list[int]) -> dict[int, PartitionState]:
-    """Read the changelog partitions from start to end (read_committed), in one pass."""
+    """Read the changelog partitions from start to end (read_committed), in one pass.
+
+    The end is the high watermark, not the first end of partition: a read_committed reader
+    stops at the last stable offset, which passes a committed transaction only once its
+    markers are written, a moment after its producer's commit returned. On a rebalance the
+    previous owner commits as it gives a partition up, so its last commit's state may not
+    be readable yet when the next owner restores; starting from the commit before would
+    emit that commit's candles again."""
     states = {number: PartitionState() for number in partitions}
+    if not partitions:
+        return states
     consumer = Consumer({**consumer_conf, "enable.partition.eof": True})
     try:
-        pending = set()
-        for number in partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, number), timeout=10)
-            if high > 0:
-                pending.add(number)
-        if pending:
-            consumer.assign([TopicPartition(topic, number, 0) for number in sorted(pending)])
-            _read_until_eof(consumer, topic, pending, states)
+        consumer.assign([TopicPartition(topic, number, 0) for number in sorted(partitions)])
+        _read_until_eof(consumer, topic, set(partitions), states)
     finally:
         consumer.close()
     return states
@@ -107,6 +110,7 @@ def restore(consumer_conf: dict[str, object], topic: str,
 def _read_until_eof(consumer: Consumer, topic: str, pending: set[int],
                     states: dict[int, PartitionState]) -> None:
     deadline = time.monotonic() + RESTORE_TIMEOUT_S
+    at_end: set[int] = set()  # reported the end of the partition once
     while pending and time.monotonic() < deadline:
         for message in consumer.consume(10_000, timeout=0.2):
             error = message.error()
@@ -115,11 +119,27 @@ def _read_until_eof(consumer: Consumer, topic: str, pending: set[int],
             if error is None:
                 _apply(message.key() or b"", message.value(), states[number])
             elif error.code() == KafkaError._PARTITION_EOF:
-                pending.discard(number)
+                at_end.add(number)
             else:
                 raise StateRestoreError(topic, number, str(error))
+        for number in sorted(pending & at_end):
+            if _read_to_high_watermark(consumer, topic, number):
+                pending.discard(number)
     if pending:
-        raise StateRestoreError(topic, min(pending), f"no end in {RESTORE_TIMEOUT_S:.0f} s")
+        number = min(pending)
+        detail = (f"a transaction on it has not ended in {RESTORE_TIMEOUT_S:.0f} s"
+                  if number in at_end else f"no end in {RESTORE_TIMEOUT_S:.0f} s")
+        raise StateRestoreError(topic, number, detail)
+
+
+def _read_to_high_watermark(consumer: Consumer, topic: str, number: int) -> bool:
+    """Has the reader passed the partition's high watermark (as of its last fetch)? Short
+    of it, a transaction is open or its markers are not written yet."""
+    partition = TopicPartition(topic, number)
+    low, high = consumer.get_watermark_offsets(partition, cached=True)
+    (position,) = consumer.position([partition])
+    read_to = position.offset if position.offset >= 0 else max(low, 0)  # nothing delivered
+    return high >= 0 and read_to >= high
 
 
 def _apply(key: bytes, value: bytes | None, state: PartitionState) -> None:
