@@ -357,7 +357,9 @@ class SpeedLayer:
             position = state.position
             log.info("partition restored", extra={
                 "partition": number, "rollups": engine.rollup_partials(),
-                "position": None if position is None else msgspec.structs.asdict(position)})
+                "position": None if position is None else msgspec.structs.asdict(position),
+                # state of an older build or of other intervals: the next commit rewrites it
+                "state_rewrite": run.state_log.rewrite})
         self._last_input = self.clock()
 
     def _committed(self, numbers: list[int]) -> dict[int, int]:

@@ -392,8 +392,10 @@ static void rollup_free(WindowTable *t, Rollup *r) {
     PyMem_Free(r->kept);
     keyindex_free(&r->index);
     int64_t us = r->us;
+    int source = r->source;
     memset(r, 0, sizeof(*r));
     r->us = us;
+    r->source = source;
 }
 
 void rollups_free(WindowTable *t) {
@@ -425,9 +427,10 @@ int buffer_put(Buffer *b, const void *bytes, Py_ssize_t n) {
     return 0;
 }
 
-/* One entry, format 3: op ('U' upsert / 'D' delete), the interval (uvarint), the start as
- * quotient and remainder by it (svarints: one byte for an aligned start's remainder), the
- * symbol (length byte, bytes); an upsert then has a flags byte (1: closed), the revision
+/* One entry, formats 3 and 4: op ('U' upsert / 'D' delete), the interval (uvarint), the
+ * start as quotient and remainder by it (svarints: one byte for an aligned start's
+ * remainder), the symbol (length byte, bytes); an upsert then has a flags byte (1: closed;
+ * 2: direct, format 4 only), the revision
  * (svarint) and the fold: open (svarint), high, low and close as differences from open,
  * first_ts from start, last_ts from first_ts, first_id (svarint), last_id from first_id,
  * count (svarint), volume and the notional's low 128 bits (u128 varints) and its high 64
@@ -733,7 +736,7 @@ static int read_intervals(const WindowTable *t, Restore *rs, VarintReader *r) {
     int64_t written[MAX_ROLLUPS];
     for (uint64_t k = 0; k < n; k++) {
         written[k] = (int64_t)get_uvarint(r);
-        if (r->bad || written[k] <= 0 || written[k] % t->base_us ||
+        if (r->bad || written[k] <= t->base_us || written[k] % t->base_us ||
             (k > 0 && written[k] <= written[k - 1]))
             return -1;
     }

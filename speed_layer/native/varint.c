@@ -1,5 +1,5 @@
 /*
- * Variable-length integers for the rollup state records (rollup.c, format 3): LEB128,
+ * Variable-length integers for the rollup state records (rollup.c, formats 3 and 4): LEB128,
  * seven bits a byte, low bits first; signed values zigzag-mapped so that small negative
  * numbers stay short. A field that is usually close to another (a candle's high to its
  * open, its last trade time to its first) is written as the difference, taken modulo

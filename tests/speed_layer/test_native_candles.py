@@ -329,6 +329,7 @@ def test_a_truncated_or_corrupt_state_record_is_refused() -> None:
         "more intervals than a table holds": b"\x04\x09",
         "intervals out of order": b"\x04\x02" + uvarint(60 * S) + uvarint(10 * S),
         "an interval that is no whole second": b"\x04\x01" + uvarint(S + 1),
+        "the base interval among the rollups": b"\x04\x01" + uvarint(S),
     }
     for what, data in corrupt.items():
         with pytest.raises(ValueError, match="truncated or corrupt"):
