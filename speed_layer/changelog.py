@@ -33,7 +33,10 @@ from candle_core.candle import Candle
 from candle_core.codec import decode_candle
 from speed_layer.exceptions import StateRestoreError
 
-RESTORE_TIMEOUT_S = 60.0
+TRANSACTION_TIMEOUT_MS = 60_000  # the speed layer's transactional producer (clients.py)
+# A dead instance's open transaction is aborted by the broker once it is this old; a restore
+# waiting for it must outlast that, and the broker's check for it (every 10 s by default).
+RESTORE_TIMEOUT_S = TRANSACTION_TIMEOUT_MS / 1000 + 30
 STATE_RECORD_BYTES = 512 * 1024  # under Kafka's default 1 MB message size
 
 

@@ -18,7 +18,7 @@ from confluent_kafka import Consumer, Producer
 from kafka_ops.clients import consumer_config, producer_config
 from kafka_ops.fatal import FatalErrorWatch
 from speed_layer._hotpath import Sink
-from speed_layer.changelog import PartitionState, restore
+from speed_layer.changelog import TRANSACTION_TIMEOUT_MS, PartitionState, restore
 from speed_layer.settings import SpeedSettings
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def build_clients(settings: SpeedSettings) -> SpeedClients:
         "error_cb": fatal,
         "client.id": client_id,  # the Sink checks it finds this producer's handle
         "transactional.id": client_id,
-        "transaction.timeout.ms": 60_000,
+        "transaction.timeout.ms": TRANSACTION_TIMEOUT_MS,
         # No report for a message delivered: librdkafka frees it in its own thread, not
         # in a report the loop serves one by one (a candle each; docs/speed-layer.md).
         # A failed delivery is still reported and fails the transaction's commit.

@@ -257,9 +257,10 @@ static int bury(WindowTable *t, Rollup *r, Partial *p) {
 
 /* Emit the candle of every partial the watermark has passed, from the smallest interval
  * up (a source's partial closes first), each merged into the partials of the rollups it
- * is the source of; with a revision horizon, each is kept, closed, for it. What can fail comes before
- * the emission (the partials merged into are made, the changed list has room for them),
- * so a failure leaves the partial to close again, and no merge is ever made twice. */
+ * is the source of; with a revision horizon, each is kept, closed, for it, else buried.
+ * What can fail comes before the emission (the partials merged into are made; the changed
+ * list, and the kept list or the graveyard, have room), so a failure leaves the partial to
+ * close again, and no merge is ever made twice. */
 int rollups_close(WindowTable *t, int64_t watermark) {
     for (int i = 0; i < t->n_rollups; i++) {
         Rollup *r = &t->rollups[i];
@@ -276,6 +277,21 @@ int rollups_close(WindowTable *t, int64_t watermark) {
                                         &t->changed_cap, sizeof(Partial *));
             if (room == NULL) return -1;
             t->changed = room;
+            if (t->revision_us > 0) { /* room to keep it, or to bury it */
+                if (r->kept_head > 0 && r->kept_head + r->kept_len == r->kept_cap) {
+                    memmove(r->kept, r->kept + r->kept_head, sizeof(Partial *) * r->kept_len);
+                    r->kept_head = 0;
+                }
+                room = array_room(r->kept, r->kept_head + r->kept_len, &r->kept_cap,
+                                  sizeof(Partial *));
+                if (room == NULL) return -1;
+                r->kept = room;
+            } else {
+                room = array_room(t->graveyard, t->n_graveyard, &t->graveyard_cap,
+                                  sizeof(Partial *));
+                if (room == NULL) return -1;
+                t->graveyard = room;
+            }
             if (emit_candle(t, p->symbol, i + 1, p->start, &p->fold, 0) < 0) return -1;
             for (int k = 0; k < n_into; k++) {
                 fold_merge(&into[k]->fold, &p->fold);
@@ -284,11 +300,9 @@ int rollups_close(WindowTable *t, int64_t watermark) {
             r->head++;
             r->len--;
             set_closed(r, p);
-            if (t->revision_us > 0) {
-                if (kept_insert(r, p) < 0 || mark_changed(t, p) < 0) return -1;
-            } else if (bury(t, r, p) < 0) {
-                return -1;
-            }
+            /* cannot fail: room was made above */
+            if (t->revision_us > 0) (void)(kept_insert(r, p) < 0 || mark_changed(t, p) < 0);
+            else (void)bury(t, r, p);
         }
         if (r->len == 0) r->head = 0;
     }

@@ -364,11 +364,12 @@ int table_add(WindowTable *t, const Parsed *tr, int64_t offset, AddMode mode) {
     int64_t start = tr->ts - tr->ts % t->base_us;
     Window *w = index_find(t, tr->symbol, tr->symhash, start);
     if (start + t->base_us <= t->watermark_us) { /* its 1 s window has closed: late */
-        /* The watermark passed the window but no close has run since (the caller closes
-         * at each CLOSE_DUE, so only after a close that failed): close what is due first,
-         * so a late trade is only ever judged against, and folded into, a closed window,
-         * as the contract's eager close would have it. */
-        if (w != NULL && !w->closed) {
+        /* The watermark passed a window or a rollup but no close has run since (the caller
+         * closes at each CLOSE_DUE, so only after a close that failed): close what is due
+         * first, so a late trade is only ever judged against, and folded into, closed
+         * windows and rollups, as the contract's eager close would have it (a rollup that
+         * a revision finds missing is made closed, and must not take a merge later). */
+        if ((w != NULL && !w->closed) || close_is_due(t, t->watermark_us)) {
             if (table_close(t, t->watermark_us) < 0) return -1;
             w = index_find(t, tr->symbol, tr->symhash, start); /* gone if past the horizon */
         }

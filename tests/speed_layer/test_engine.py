@@ -287,3 +287,31 @@ def test_a_late_trade_for_a_window_the_close_has_not_reached_closes_it_first() -
     eng.advance_to(FAR_FUTURE)
     x = [c for c in decoded(eng, closed) if c.symbol == "AAPL"]
     assert [(c.trade_count, c.low) for c in x] == [(1, 100)] * 3
+
+
+def test_a_late_trade_into_an_empty_second_closes_the_due_rollups_first() -> None:
+    """The watermark passed the end of AAPL's 10 s window but no close ran (a close that
+    failed), and a late trade comes for a second of it that no trade was in: the table
+    closes what is due first, so the 10 s candle is emitted with its three trades and then
+    revised with the fourth. Otherwise the revision would make the missing 10 s partial,
+    closed, holding the late trade alone, and the three trades would be merged into it
+    later without being emitted."""
+    eng, closed = PartitionEngine(INTERVALS, 0, 60 * S, 30 * S), []
+    trades = [t(i + 1, ts, price=100 + 7 * i) for i, ts in
+              enumerate((1_100_000, 5_200_000, 8_300_000))]
+    for offset, trade in enumerate(trades):
+        eng.table.add(*trade, offset)
+    other = t(9, 12_500_000, symbol="MSFT")
+    assert eng.table.add(*other, 3) & CLOSE_DUE  # and no close yet
+    late = t(4, 3_400_000, price=50)  # second [3, 4): no trade of it was on time
+    assert eng.table.add(*late, 4) == REVISED
+    eng.advance_to(FAR_FUTURE)
+    emitted = decoded(eng, closed)
+    x_10s = [c for c in emitted if c.symbol == "AAPL" and c.interval_us == 10 * S]
+    assert [(c.trade_count, c.low, c.revision) for c in x_10s] == [(3, 100, 0), (4, 50, 1)]
+    final = {(c.symbol, c.interval_us, c.window_start_us): c for c in emitted}  # newest wins
+    expected = candles_from_trades([*trades, other, late], intervals=INTERVALS)
+    assert {key: (c.trade_count, c.open, c.high, c.low, c.close, c.volume)
+            for key, c in final.items()} == \
+        {(c.symbol, c.interval_us, c.window_start_us):
+         (c.trade_count, c.open, c.high, c.low, c.close, c.volume) for c in expected}
