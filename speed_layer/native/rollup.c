@@ -212,17 +212,6 @@ static Partial *partial_holding(WindowTable *t, int i, PyObject *symbol, Py_hash
     return p != NULL ? p : partial_new(t, r, i, symbol, symhash, start, 0);
 }
 
-/* `from` merges into the partial of rollup i holding `start_below`, unless that one is
- * direct (it took the 1 s candles `from` holds). */
-static int merge_into(WindowTable *t, int i, PyObject *symbol, Py_hash_t symhash,
-                      int64_t start_below, const Fold *from) {
-    Partial *p = partial_holding(t, i, symbol, symhash, start_below);
-    if (p == NULL) return -1;
-    if (p->direct) return 0;
-    fold_merge(&p->fold, from);
-    return mark_changed(t, p);
-}
-
 /* A closed 1 s candle goes into the partials of the rollups whose source is the base, and
  * into any direct partial holding it. */
 int rollups_fold(WindowTable *t, PyObject *symbol, Py_hash_t symhash, int64_t start_1s,
