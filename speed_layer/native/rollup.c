@@ -82,16 +82,25 @@ static int push(Partial ***items, Py_ssize_t *len, Py_ssize_t *cap, Partial *p) 
     return 0;
 }
 
+/* Room for one more partial at the back of a queue: its live part moved to the front
+ * when it reached the end, the array grown when full. 0, or -1 with MemoryError. */
+static int sorted_room(Partial ***queue, Py_ssize_t *head, Py_ssize_t len, Py_ssize_t *cap) {
+    if (*head > 0 && *head + len == *cap) {
+        memmove(*queue, *queue + *head, sizeof(Partial *) * len);
+        *head = 0;
+    }
+    Partial **room = array_room(*queue, *head + len, cap, sizeof(Partial *));
+    if (room == NULL) return -1;
+    *queue = room;
+    return 0;
+}
+
 /* Into a queue kept sorted by end: at the back, except after a restore or for a late
  * trade's new partial (rare). */
 static int sorted_insert(Partial ***queue, Py_ssize_t *head, Py_ssize_t *len, Py_ssize_t *cap,
                          Partial *p) {
-    if (*head > 0 && *head + *len == *cap) {
-        memmove(*queue, *queue + *head, sizeof(Partial *) * *len);
-        *head = 0;
-    }
-    Py_ssize_t end = *head + *len;
-    if (push(queue, &end, cap, p) < 0) return -1;
+    if (sorted_room(queue, head, *len, cap) < 0) return -1;
+    (*queue)[*head + *len] = p;
     (*len)++;
     Partial **q = *queue;
     Py_ssize_t i = *head + *len - 1;
@@ -152,16 +161,12 @@ static void partial_free(WindowTable *t, Partial *p) {
     t->bytes -= (int64_t)sizeof(Partial);
 }
 
-/* Open and direct: counted, so that closed 1 s candles look for it (rollups_fold). */
-static void set_direct(Rollup *r, Partial *p, int direct) {
-    if (!p->closed && p->direct) r->n_direct--;
+/* A partial's closed and direct flags. The open direct ones are counted, so that closed
+ * 1 s candles look for them (rollups_fold). */
+static void set_flags(Rollup *r, Partial *p, int closed, int direct) {
+    r->n_direct += (!closed && direct) - (!p->closed && p->direct);
+    p->closed = closed;
     p->direct = direct;
-    if (!p->closed && p->direct) r->n_direct++;
-}
-
-static void set_closed(Rollup *r, Partial *p) {
-    if (!p->closed && p->direct) r->n_direct--;
-    p->closed = 1;
 }
 
 static int mark_changed(WindowTable *t, Partial *p) {
@@ -267,14 +272,8 @@ int rollups_close(WindowTable *t, int64_t watermark) {
             if (room == NULL) return -1;
             t->changed = room;
             if (t->revision_us > 0) { /* room to keep it, or to bury it */
-                if (r->kept_head > 0 && r->kept_head + r->kept_len == r->kept_cap) {
-                    memmove(r->kept, r->kept + r->kept_head, sizeof(Partial *) * r->kept_len);
-                    r->kept_head = 0;
-                }
-                room = array_room(r->kept, r->kept_head + r->kept_len, &r->kept_cap,
-                                  sizeof(Partial *));
-                if (room == NULL) return -1;
-                r->kept = room;
+                if (sorted_room(&r->kept, &r->kept_head, r->kept_len, &r->kept_cap) < 0)
+                    return -1;
             } else {
                 room = array_room(t->graveyard, t->n_graveyard, &t->graveyard_cap,
                                   sizeof(Partial *));
@@ -288,7 +287,7 @@ int rollups_close(WindowTable *t, int64_t watermark) {
             }
             r->head++;
             r->len--;
-            set_closed(r, p);
+            set_flags(r, p, 1, p->direct);
             /* cannot fail: room was made above */
             if (t->revision_us > 0) (void)(kept_insert(r, p) < 0 || mark_changed(t, p) < 0);
             else (void)bury(t, r, p);
@@ -687,12 +686,10 @@ static Rollup *restore_target(WindowTable *t, Restore *rs, int64_t interval_us, 
     return NULL; /* an interval no longer configured: its partials are dropped */
 }
 
-static void queue_move(Rollup *r, Partial *p, int closed) {
+/* Out of its queue (the kept one when closed), wherever it is. */
+static void queue_take(Rollup *r, Partial *p) {
     if (p->closed) queue_remove(r->kept, r->kept_head, &r->kept_len, p);
     else queue_remove(r->queue, r->head, &r->len, p);
-    if (!p->closed && p->direct) r->n_direct--;
-    p->closed = closed;
-    if (!p->closed && p->direct) r->n_direct++;
 }
 
 static int apply_entry(WindowTable *t, Restore *rs, const Entry *e, int convert) {
@@ -706,15 +703,15 @@ static int apply_entry(WindowTable *t, Restore *rs, const Entry *e, int convert)
     int failed = 0;
     if (e->op == 'D') {
         if (p != NULL) {
-            if (p->closed) queue_remove(r->kept, r->kept_head, &r->kept_len, p);
-            else queue_remove(r->queue, r->head, &r->len, p);
-            if (!p->closed && p->direct) r->n_direct--;
+            queue_take(r, p);
+            set_flags(r, p, 1, 0); /* no longer counted */
             rollup_index_remove(r, p);
             partial_free(t, p);
         }
     } else {
         if (p != NULL && p->closed != e->closed) { /* it closed since the earlier record */
-            queue_move(r, p, e->closed);
+            queue_take(r, p);
+            set_flags(r, p, e->closed, p->direct);
             failed = (e->closed ? kept_insert(r, p) : queue_insert(r, p)) < 0;
         }
         if (!failed && p == NULL &&
@@ -723,7 +720,7 @@ static int apply_entry(WindowTable *t, Restore *rs, const Entry *e, int convert)
         if (!failed) {
             p->fold = e->fold;
             p->revision = e->revision;
-            set_direct(r, p, e->direct && r != &t->revised_1s);
+            set_flags(r, p, p->closed, e->direct && r != &t->revised_1s);
             p->convert = convert && !e->direct;
         }
     }
@@ -820,7 +817,7 @@ static int convert_to_direct(WindowTable *t, Restore *rs) {
         for (Py_ssize_t k = 0; k < r->len; k++) {
             Partial *p = r->queue[r->head + k];
             if (p->convert) {
-                set_direct(r, p, 1);
+                set_flags(r, p, p->closed, 1);
                 if (slot >= 0 && r == &t->rollups[slot] && mark_changed(t, p) < 0) return -1;
             }
             p->convert = 0;
@@ -870,7 +867,7 @@ int rollups_put(WindowTable *t, int64_t interval_us, PyObject *symbol, int64_t s
         Partial *p = rollup_find(r, symbol, symhash, start);
         if (p == NULL && (p = partial_new(t, r, i, symbol, symhash, start, 0)) == NULL) return -1;
         p->fold = *fold;
-        set_direct(r, p, 1); /* that format's partials took every closed 1 s candle */
+        set_flags(r, p, p->closed, 1); /* that format's partials took every closed 1 s candle */
         return 0;
     }
     return 0; /* an interval no longer configured */

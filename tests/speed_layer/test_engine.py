@@ -254,6 +254,16 @@ def test_a_late_trade_held_past_the_revision_horizon_is_never_folded() -> None:
     assert [(c.trade_count, c.high, c.revision) for c in x] == [(1, x[0].open, 0)]
 
 
+def assert_newest_equal_reference(emitted: list[Candle], trades: list[Trade]) -> None:
+    """The newest emission of every candle is the reference's candle of ``trades``."""
+    final = {(c.symbol, c.interval_us, c.window_start_us): c for c in emitted}  # newest wins
+    expected = candles_from_trades(trades, intervals=INTERVALS)
+    assert {key: (c.trade_count, c.open, c.high, c.low, c.close, c.volume)
+            for key, c in final.items()} == \
+        {(c.symbol, c.interval_us, c.window_start_us):
+         (c.trade_count, c.open, c.high, c.low, c.close, c.volume) for c in expected}
+
+
 def test_a_late_trade_for_a_window_the_close_has_not_reached_closes_it_first() -> None:
     """The watermark passed X's window (CLOSE_DUE) but no close ran before a late trade for
     it arrived (a close that failed): the table closes what is due first, so X's candle is
@@ -273,12 +283,7 @@ def test_a_late_trade_for_a_window_the_close_has_not_reached_closes_it_first() -
     emitted = decoded(eng, closed)
     x_1s = [c for c in emitted if c.symbol == "AAPL" and c.interval_us == S]
     assert [(c.trade_count, c.low, c.revision) for c in x_1s] == [(3, 100, 0), (4, 50, 1)]
-    final = {(c.symbol, c.interval_us, c.window_start_us): c for c in emitted}  # newest wins
-    expected = candles_from_trades([*trades, other, late], intervals=INTERVALS)
-    assert {key: (c.trade_count, c.open, c.high, c.low, c.close, c.volume)
-            for key, c in final.items()} == \
-        {(c.symbol, c.interval_us, c.window_start_us):
-         (c.trade_count, c.open, c.high, c.low, c.close, c.volume) for c in expected}
+    assert_newest_equal_reference(emitted, [*trades, other, late])
 
     eng, closed = PartitionEngine(INTERVALS, 0, 10 * S, 0), []  # revisions off
     assert eng.table.add(*trades[0], 0) == 0
@@ -309,9 +314,4 @@ def test_a_late_trade_into_an_empty_second_closes_the_due_rollups_first() -> Non
     emitted = decoded(eng, closed)
     x_10s = [c for c in emitted if c.symbol == "AAPL" and c.interval_us == 10 * S]
     assert [(c.trade_count, c.low, c.revision) for c in x_10s] == [(3, 100, 0), (4, 50, 1)]
-    final = {(c.symbol, c.interval_us, c.window_start_us): c for c in emitted}  # newest wins
-    expected = candles_from_trades([*trades, other, late], intervals=INTERVALS)
-    assert {key: (c.trade_count, c.open, c.high, c.low, c.close, c.volume)
-            for key, c in final.items()} == \
-        {(c.symbol, c.interval_us, c.window_start_us):
-         (c.trade_count, c.open, c.high, c.low, c.close, c.volume) for c in expected}
+    assert_newest_equal_reference(emitted, [*trades, other, late])
