@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 
-from k8s.tools import OVERLAYS, REPO, SECRET_TEMPLATE
+from k8s.tools import OVERLAYS, SECRET_TEMPLATE
 from k8s.tools.render import Manifest, load_documents
 from lambda_candles.options import resolve_date
+from speed_layer.changelog import TRANSACTION_TIMEOUT_MS
 from tests.k8s.manifests import (
     containers,
     matches,
@@ -25,14 +25,6 @@ COMMANDS = {"candles-speed": ["speed"], "candles-archive": ["archive"],
             "candles-nightly": ["nightly", "--date", "yesterday"]}
 SHARDED_NIGHTLY = ["nightly", "--date", "yesterday", "--shards", "4",
                    "--index", "$(NIGHTLY_INDEX)", "--run", "$(NIGHTLY_RUN)"]
-
-
-def _transaction_timeout_s() -> float:
-    """The speed layer producer's transaction.timeout.ms, read from its source."""
-    source = (REPO / "speed_layer" / "clients.py").read_text()
-    found = re.search(r'"transaction\.timeout\.ms":\s*([\d_]+)', source)
-    assert found, "transaction.timeout.ms moved: update this test and the grace period"
-    return int(found.group(1).replace("_", "")) / 1000
 
 
 @pytest.mark.parametrize("overlay", OVERLAY_NAMES)
@@ -111,7 +103,7 @@ def test_speed_layer_outlives_its_transaction(rendered: dict[str, list[Manifest]
     env = settings_env(rendered[overlay])
     spec = pod_template(named(rendered[overlay], "Deployment", "candles-speed"))["spec"]
     grace_s = spec["terminationGracePeriodSeconds"]
-    assert grace_s > _transaction_timeout_s()
+    assert grace_s > TRANSACTION_TIMEOUT_MS / 1000  # the producer's, clients.py
     assert grace_s > int(env.get("CANDLES_SPEED_COMMIT_INTERVAL_MS", "100")) / 1000
     assert "replicas" not in named(rendered[overlay], "Deployment", "candles-speed")["spec"], (
         "the autoscaler owns the speed layer's replicas")
