@@ -53,9 +53,9 @@ def build_clients(settings: SpeedSettings) -> SpeedClients:
         "client.id": client_id,  # the Sink checks it finds this producer's handle
         "transactional.id": client_id,
         "transaction.timeout.ms": TRANSACTION_TIMEOUT_MS,
-        # No report for a message delivered: librdkafka frees it in its own thread, not
-        # in a report the loop serves one by one (a candle each; docs/speed-layer.md).
-        # A failed delivery is still reported and fails the transaction's commit.
+        # No callback for a message delivered, only for a failed one (which also fails the
+        # transaction's commit). The delivered messages are still queued for a poll to
+        # free them: TransactionWriter.release_delivered (docs/speed-layer.md).
         "delivery.report.only.error": True,
     }
     producer = Producer(producer_config(settings, None, **transactional))

@@ -180,12 +180,12 @@ class TransactionWriter:
 
     def release_delivered(self) -> None:
         """Serve the producer's queue without waiting: its error callbacks, and the
-        reports of failed deliveries. A delivered message is freed by librdkafka's own
-        thread (``delivery.report.only.error``, speed_layer/clients.py); with a producer
-        that reports every delivery, each is freed only when its report is served, and
-        left alone that is at the commit's flush, so a backlog's 500 ms commit interval
-        would hold every candle it produced (docs/benchmarks.md). Failed deliveries fail
-        the transaction's commit either way (librdkafka tracks them)."""
+        messages the broker acknowledged, which librdkafka queues for a poll to free even
+        with ``delivery.report.only.error`` (that only spares the callback; speed_layer/
+        clients.py). Left alone they are freed only at the commit's flush, so a backlog's
+        500 ms commit interval would hold every candle it produced (docs/speed-layer.md).
+        Failed deliveries fail the transaction's commit either way (librdkafka tracks
+        them)."""
         self.producer.poll(0)
 
     def maybe_publish_live(self, partitions: dict[int, PartitionRun], now: float) -> None:
@@ -213,10 +213,7 @@ class TransactionWriter:
             offsets.append(TopicPartition(self.settings.topic_trades, number, offset))
         began = self.clock()
         try:
-            if offsets:
-                self._retrying(lambda: self.producer.send_offsets_to_transaction(
-                    offsets, self.consumer.consumer_group_metadata(), TXN_TIMEOUT_S))
-            self._retrying(lambda: self.producer.commit_transaction(TXN_TIMEOUT_S))
+            self._commit_transaction(offsets)
         except KafkaException as exc:
             # The transaction cannot be committed (abortable or fatal: after a broker
             # outage, "not coordinator"). Its outputs never become visible; the windows
@@ -232,6 +229,14 @@ class TransactionWriter:
         self._count_committed(partitions, done)
         if begin_next:
             self.begin()
+
+    def _commit_transaction(self, offsets: list[TopicPartition]) -> None:
+        """Send the consumer's offsets into the transaction and commit it: returns once the
+        broker acknowledged every message the transaction produced."""
+        if offsets:
+            self._retrying(lambda: self.producer.send_offsets_to_transaction(
+                offsets, self.consumer.consumer_group_metadata(), TXN_TIMEOUT_S))
+        self._retrying(lambda: self.producer.commit_transaction(TXN_TIMEOUT_S))
 
     def _count_committed(self, partitions: dict[int, PartitionRun], done: float) -> None:
         """The candles this commit made visible: by interval, and each one's close to

@@ -49,14 +49,17 @@ def child_speed(argv: list[str]) -> None:
 
     vars(clients)["Consumer"] = TimedConsumer
     close_seconds = time_the_close()
+    commit_seconds = time_the_close(COMMIT_PATH)
     sys.argv = ["candles", *cli_args]
     try:
         candles_main()
     finally:
         parts = close_seconds()
+        commits = commit_seconds()
         (cpu_first, faults_first), (cpu_done, faults_done) = usage_at["first"], usage_at["done"]
         Path(timings).write_text(json.dumps({**timer.result(), "close_parts": parts,
                                              "close_seconds": sum(parts.values()),
+                                             "commit_seconds": sum(commits.values()),
                                              "cpu_seconds": cpu_done - cpu_first,
                                              "page_faults": faults_done - faults_first}))
 
@@ -68,11 +71,14 @@ CLOSE_PATH = (("speed_layer.engine", "PartitionEngine", "close_due"),
               ("speed_layer.processor", "SpeedLayer", "_emit_closed"),
               ("speed_layer.writer", "TransactionWriter", "_write_changelog"),
               ("speed_layer.writer", "TransactionWriter", "_count_committed"))
+# What the loop waits for at each commit: the broker's acknowledgement of everything the
+# transaction produced, then its end (the loop does nothing else meanwhile).
+COMMIT_PATH = (("speed_layer.writer", "TransactionWriter", "_commit_transaction"),)
 
 
-def time_the_close() -> Any:
-    """Wrap each method of :data:`CLOSE_PATH` in two clock reads; returns a function giving
-    the seconds spent in them (outermost calls only: close_due can nest in another)."""
+def time_the_close(path: tuple[tuple[str, str, str], ...] = CLOSE_PATH) -> Any:
+    """Wrap each method of ``path`` in two clock reads; returns a function giving the
+    seconds spent in them (outermost calls only: close_due can nest in another)."""
     import importlib
 
     spent: dict[str, float] = {}
@@ -92,7 +98,7 @@ def time_the_close() -> Any:
                     spent[name] += clock() - began
         return wrapper
 
-    for module_name, class_name, method_name in CLOSE_PATH:
+    for module_name, class_name, method_name in path:
         owner = getattr(importlib.import_module(module_name), class_name)
         setattr(owner, method_name, timed(method_name, getattr(owner, method_name)))
     return lambda: dict(spent)
@@ -136,7 +142,8 @@ def measure_speed(bench: Bench, run: int, result: Measured, revisions: bool = Tr
                f" = {per_candle_us:.2f} us per 1 s candle ("
                + ", ".join(f"{name} {seconds / base * 1e6:.2f}" if base else name
                            for name, seconds in timing["close_parts"].items())
-               + f"); {verdict}")
+               + f"); waiting for {summary['commits']} commits took "
+               f"{timing.get('commit_seconds', 0.0):.2f} s; {verdict}")
 
 
 def measure_speed_off(bench: Bench, run: int, result: Measured) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 import uuid
 from typing import Any
 
@@ -149,6 +150,49 @@ def test_a_candle_the_broker_refuses_fails_the_commit_with_the_layers_own_produc
             writer.commit({}, begin_next=False)
         assert not writer.in_transaction
     finally:
+        clients.consumer.close()
+    assert written(settings, settings.topic_candles) == []
+
+
+def test_release_delivered_lets_go_of_every_acknowledged_candle(
+        kafka_bootstrap: str, kafka_topic_factory: TopicFactory) -> None:
+    """librdkafka keeps a delivered message until a poll serves its delivery, even with
+    ``delivery.report.only.error`` (docs/speed-layer.md): the loop's ``poll(0)`` after each
+    batch is what lets a backlog's candles go before the commit. Through the layer's own
+    producer and sink, once the broker holds all 2,000 candles of an open transaction,
+    ``release_delivered`` leaves none of them in the producer."""
+    settings = load_settings(
+        kafka_bootstrap_servers=kafka_bootstrap, speed_instance_id=uuid.uuid4().hex[:8],
+        topic_candles=kafka_topic_factory(2))
+    clients = build_clients(settings)
+    assert clients.sink is not None
+    watcher = confluent_kafka.Consumer({"bootstrap.servers": kafka_bootstrap,
+                                        "group.id": "unused", "isolation.level":
+                                        "read_uncommitted"})
+    try:
+        clients.producer.init_transactions(30)
+        writer = TransactionWriter(clients.producer, clients.consumer, settings,
+                                   SpeedMetrics(CollectorRegistry()), None, sink=clients.sink)
+        writer.begin()
+        assert writer.emit(candles()) == CANDLES
+        assert len(clients.producer) >= CANDLES
+
+        def on_the_broker() -> int:
+            return sum(watcher.get_watermark_offsets(
+                confluent_kafka.TopicPartition(settings.topic_candles, p), 10)[1]
+                for p in range(2))
+
+        deadline = time.monotonic() + 30
+        while on_the_broker() < CANDLES and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert on_the_broker() == CANDLES
+        while len(clients.producer) > 0 and time.monotonic() < deadline:
+            writer.release_delivered()  # the acknowledgements reach the client a bit later
+            time.sleep(0.05)
+        assert len(clients.producer) == 0, "delivered candles still held after a poll"
+        clients.producer.abort_transaction(30)
+    finally:
+        watcher.close()
         clients.consumer.close()
     assert written(settings, settings.topic_candles) == []
 
