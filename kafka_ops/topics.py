@@ -124,7 +124,7 @@ def describe_topics(admin: AdminClient, consumer_conf: dict[str, object],
                 reports.append(TopicReport(name, "missing", 0))
                 continue
             partitions = sorted(metadata[name].partitions)
-            messages = sum(_partition_size(consumer, name, p) for p in partitions)
+            messages = sum(partition_size(consumer, name, p) for p in partitions)
             reports.append(TopicReport(name, "exists", len(partitions), messages,
                                        _config_summary(admin, name)))
         return reports
@@ -132,7 +132,9 @@ def describe_topics(admin: AdminClient, consumer_conf: dict[str, object],
         consumer.close()
 
 
-def _partition_size(consumer: object, topic: str, partition: int) -> int:
+def partition_size(consumer: object, topic: str, partition: int) -> int:
+    """Messages in one partition: its high watermark minus its low (transaction markers
+    and aborted messages included: what the broker holds, not what a reader sees)."""
     low, high = consumer.get_watermark_offsets(  # type: ignore[attr-defined]
         TopicPartition(topic, partition), timeout=TIMEOUT_S
     )

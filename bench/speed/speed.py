@@ -48,8 +48,8 @@ def child_speed(argv: list[str]) -> None:
             return messages
 
     vars(clients)["Consumer"] = TimedConsumer
-    close_seconds = time_the_close()
-    commit_seconds = time_the_close(COMMIT_PATH)
+    close_seconds = time_methods(CLOSE_PATH)
+    commit_seconds = time_methods(COMMIT_PATH)
     sys.argv = ["candles", *cli_args]
     try:
         candles_main()
@@ -76,7 +76,7 @@ CLOSE_PATH = (("speed_layer.engine", "PartitionEngine", "close_due"),
 COMMIT_PATH = (("speed_layer.writer", "TransactionWriter", "_commit_transaction"),)
 
 
-def time_the_close(path: tuple[tuple[str, str, str], ...] = CLOSE_PATH) -> Any:
+def time_methods(path: tuple[tuple[str, str, str], ...]) -> Any:
     """Wrap each method of ``path`` in two clock reads; returns a function giving the
     seconds spent in them (outermost calls only: close_due can nest in another)."""
     import importlib
@@ -143,7 +143,7 @@ def measure_speed(bench: Bench, run: int, result: Measured, revisions: bool = Tr
                + ", ".join(f"{name} {seconds / base * 1e6:.2f}" if base else name
                            for name, seconds in timing["close_parts"].items())
                + f"); waiting for {summary['commits']} commits took "
-               f"{timing.get('commit_seconds', 0.0):.2f} s; {verdict}")
+               f"{timing['commit_seconds']:.2f} s; {verdict}")
 
 
 def measure_speed_off(bench: Bench, run: int, result: Measured) -> None:

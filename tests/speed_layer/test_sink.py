@@ -22,6 +22,7 @@ from candle_core.trade import Trade
 from kafka_ops.clients import producer_config
 from kafka_ops.liveness import Heartbeat
 from kafka_ops.reading import read_topic
+from kafka_ops.topics import partition_size
 from lambda_candles.settings import CandlesSettings, load_settings
 from speed_layer._hotpath import Sink
 from speed_layer.changelog import PartitionState
@@ -178,9 +179,7 @@ def test_release_delivered_lets_go_of_every_acknowledged_candle(
         assert len(clients.producer) >= CANDLES
 
         def on_the_broker() -> int:
-            return sum(watcher.get_watermark_offsets(
-                confluent_kafka.TopicPartition(settings.topic_candles, p), 10)[1]
-                for p in range(2))
+            return sum(partition_size(watcher, settings.topic_candles, p) for p in range(2))
 
         deadline = time.monotonic() + 30
         while on_the_broker() < CANDLES and time.monotonic() < deadline:
