@@ -116,21 +116,26 @@ class MemoryConsumer:
 
 
 class MemoryProducer:
-    """A transactional producer: records and offsets land together at commit."""
+    """A transactional producer: records and offsets land together at commit. Producing
+    outside an open transaction (before begin_transaction, or once a commit started) fails,
+    as librdkafka refuses it: a message must never miss, or slip into, its transaction."""
 
     def __init__(self, kafka: MemoryKafka) -> None:
         self.kafka = kafka
         self.pending: list[tuple[str, int, Record]] = []
         self.offsets: dict[int, int] = {}
+        self.open = False  # between begin_transaction and commit_transaction
 
     def init_transactions(self, timeout: float) -> None:
         self.pending, self.offsets = [], {}  # the predecessor's open transaction: aborted
 
     def begin_transaction(self) -> None:
-        self.pending, self.offsets = [], {}
+        self.pending, self.offsets, self.open = [], {}, True
 
     def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None,
                 partition: int | None = None, headers: Any = None) -> None:
+        if not self.open:  # librdkafka refuses it too (_STATE)
+            raise AssertionError(f"produced to {topic} outside an open transaction")
         self.kafka.tick()
         number = partition if partition is not None else (hash(key) % 7 if key else 0)
         self.pending.append((topic, number, Record(key, value, 0, headers)))
@@ -144,6 +149,7 @@ class MemoryProducer:
         self.offsets.update({tp.partition: tp.offset for tp in offsets})
 
     def commit_transaction(self, timeout: float) -> None:
+        self.open = False
         self.kafka.tick()
         for topic, number, record in self.pending:
             self.kafka.append(topic, number, record)

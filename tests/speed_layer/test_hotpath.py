@@ -306,6 +306,7 @@ def run_batch(messages: list[Message], native: bool, replay_until: int | None = 
     run = PartitionRun.restored(engine, PartitionState(), 1.0)
     run.cursor.replay_until = replay_until
     layer.partitions[0] = run
+    layer.writer.begin()  # as run() does: everything is produced inside a transaction
     layer._process(messages, 1.0)
     layer._flush_all()
     produced = [(topic, record.value, tuple(record.headers or ()))
