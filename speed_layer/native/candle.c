@@ -79,8 +79,15 @@ void fold_merge(Fold *into, const Fold *from) {
 static u128 vwap_of(const Fold *f) {
     u128 v = f->volume;
     if (v == 0) return 0;
+    /* Every trade at one price (most candles on a quiet market hold one trade): the
+     * notional is that price times the volume, so the quotient is the price, exactly. */
+    if (f->high == f->low && f->high >= 0) return (u128)f->high;
     u128 q, r;
-    if (f->notional_hi == 0) {
+    if (f->notional_hi == 0 && (f->notional_lo >> 64) == 0 && (v >> 64) == 0) {
+        uint64_t n64 = (uint64_t)f->notional_lo, v64 = (uint64_t)v; /* a 64-bit division */
+        q = n64 / v64;
+        r = n64 - (uint64_t)q * v64;
+    } else if (f->notional_hi == 0) {
         q = f->notional_lo / v;
         r = f->notional_lo - q * v; /* one division, not two */
     } else { /* binary long division, 192 bits by 128: only for sums beyond 2^128 */

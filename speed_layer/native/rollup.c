@@ -288,9 +288,12 @@ int rollups_close(WindowTable *t, int64_t watermark) {
             r->head++;
             r->len--;
             set_flags(r, p, 1, p->direct);
-            /* cannot fail: room was made above */
-            if (t->revision_us > 0) (void)(kept_insert(r, p) < 0 || mark_changed(t, p) < 0);
-            else (void)bury(t, r, p);
+            if (t->revision_us > 0) { /* none of these can fail: room was made above */
+                (void)kept_insert(r, p);
+                (void)mark_changed(t, p);
+            } else {
+                (void)bury(t, r, p);
+            }
         }
         if (r->len == 0) r->head = 0;
     }

@@ -96,10 +96,24 @@ def test_fields_that_share_a_value_are_each_written_in_their_own_format(
     assert sorted(value for _, value in emitted) == sorted(encode_candle(c) for c in expected)
 
 
-def test_sums_beyond_128_bits_encode_exactly() -> None:
+@settings(max_examples=200, deadline=None)
+@given(price=st.one_of(st.integers(1, 1000), st.integers(1, MAX_PRICE_INT)),
+       sizes=st.lists(st.one_of(st.integers(1, 1000), st.integers(1, MAX_SIZE_INT)),
+                      min_size=1, max_size=20))
+def test_a_window_traded_at_one_price_has_that_price_as_its_vwap(
+        price: int, sizes: list[int]) -> None:
+    rows = [(i, i, price, size) for i, size in enumerate(sizes)]
+    emitted = one_window_closed("ONE", rows)
+    assert emitted[0][1] == encode_candle(candle_of("ONE", rows))
+    assert all(decode_candle(value).vwap == price for _, value in emitted)
+
+
+@pytest.mark.parametrize("one_price", [False, True], ids=["prices", "one-price"])
+def test_sums_beyond_128_bits_encode_exactly(one_price: bool) -> None:
     count = 350_000
     trades = [Trade("BIG", i, T0 + i % S, MAX_PRICE_INT, MAX_SIZE_INT) for i in range(count)]
-    trades.append(Trade("BIG", 10**7, T0 + 5, 1, 1))
+    if not one_price:
+        trades.append(Trade("BIG", 10**7, T0 + 5, 1, 1))
     window = table()
     builder = CandleBuilder("BIG", S, T0)
     for offset, trade in enumerate(trades):
