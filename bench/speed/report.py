@@ -80,8 +80,10 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
         print(f"\nper closed 1 s candle (close + rollups + state + produce): median "
               f"{close_us:.2f} us; per trade the whole layer costs "
               f"{1e6 / b.median_rate:.2f} us")
+    by_repeat_a = [rb / ra for ra, rb in zip(a.rates, b.rates, strict=False) if ra] \
+        if a and b else []
     verdicts = {
-        "speed_vs_consume": _verdict("(b)/(a)", ratio_a, target_a, "x"),
+        "speed_vs_consume": _verdict("(b)/(a)", ratio_a, target_a, "x", by_repeat_a),
         "speed_vs_quix": _verdict("(b)/(c)", ratio_c, TARGET_VS_QUIX, "x"),
         "close_per_candle": _at_most("close per 1 s candle", close_us, TARGET_CLOSE_US,
                                      " us"),
@@ -98,7 +100,8 @@ def report(bench: Bench, results: dict[str, Measured], paced: Paced | None) -> d
     return {"date": datetime.now(UTC).isoformat(), "cores": os.cpu_count(), "info": info,
             "args": vars(bench.args), "results": {k: asdict(v) | {"median": v.median_rate}
                                                   for k, v in results.items()},
-            "ratios": {"speed_vs_consume": ratio_a, "speed_vs_quix": ratio_c,
+            "ratios": {"speed_vs_consume": ratio_a, "speed_vs_consume_by_repeat": by_repeat_a,
+                       "speed_vs_quix": ratio_c,
                        "revisions_on_vs_off_time": revisions_cost},
             "targets_met": verdicts, "paced": asdict(paced) if paced else None,
             "loads": bench.loads}
@@ -127,13 +130,19 @@ def print_revisions(bench: Bench, on: Measured, off: Measured) -> float | None:
     return cost
 
 
-def _verdict(label: str, value: float | None, target: float, unit: str) -> bool | None:
+def _verdict(label: str, value: float | None, target: float, unit: str,
+             by_repeat: list[float] | None = None) -> bool | None:
+    """Print ``value`` (a ratio of medians) against ``target``, with each repeat's own
+    ratio when given (the two sides of a repeat ran one after the other: on a noisy
+    machine their spread says how far to trust the medians' ratio)."""
     if value is None:
         print(f"{label}: not measured")
         return None
     met = value >= target
+    repeats = f"; by repeat {', '.join(f'{r:.2f}{unit}' for r in by_repeat)}" \
+        if by_repeat else ""
     print(f"{label} = {value:.2f}{unit}  (target >= {target}{unit}: "
-          f"{'met' if met else 'NOT met'})")
+          f"{'met' if met else 'NOT met'}){repeats}")
     return met
 
 
